@@ -1,0 +1,145 @@
+#pragma once
+// The TTT layer: TTTBase (projections, RoPE, learning-rate gate, mini-batch driver,
+// post-norm, gate, output projection) and its two inner learners, TTT-Linear and TTT-MLP.
+// A port of ttt-lm-pytorch ttt.py (TTTBase/TTTLinear/TTTMLP) at commit cd831db.
+//
+// Parameters are registered under the reference's state_dict() names, so a state dict
+// written by the reference loads by name. Device- and dtype-generic: the module follows
+// .to(device, dtype); every intermediate is created on the input's device. No host/device
+// synchronisation happens in forward, so it also runs on the "meta" device.
+
+#include <ttt/options.h>
+#include <ttt/rope.h>
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ttt {
+
+class TTTCache;
+
+// The inner model's weights for one batch, keyed like the reference's params dict:
+// "W1_states", "b1_states", "W1_grad", "b1_grad" (+ "W2_*", "b2_*" for TTT-MLP), each with
+// a leading batch dimension. *_grad carry the accumulated, not yet applied, update of a
+// partial mini-batch (decode); they are zero at a mini-batch boundary.
+using FastWeights = std::map<std::string, torch::Tensor>;
+
+// Per-mini-batch inputs of the inner loop, [B, H, N, K, f] with N mini-batches of K tokens.
+struct MiniBatchInputs {
+  torch::Tensor XQ, XK, XV;
+  torch::Tensor eta;         // [B, H, N, K, K] token_eta * ttt_lr_eta
+  torch::Tensor token_eta;   // [B, H, N, K, 1]
+  torch::Tensor ttt_lr_eta;  // [B, H, N, 1, K]
+};
+
+class TTTBaseImpl : public torch::nn::Module {
+ public:
+  explicit TTTBaseImpl(TTTOptions options);
+  ~TTTBaseImpl() override = default;
+
+  // hidden_states [B, L, C]; position_ids int64 [1, L] or [B, L] (absolute positions, any
+  // start). Without a cache: prefill. With one: the reference's cached call (a prefill into
+  // a fresh cache, or decode); the caller advances the cache offset afterwards (see
+  // ttt::forward_cached in cache.h), as the reference's model does after all layers.
+  torch::Tensor forward(const torch::Tensor& hidden_states, const torch::Tensor& position_ids,
+                        TTTCache* cache = nullptr);
+
+  virtual LayerType layer_type() const = 0;
+  // "W1", "b1" (+ "W2", "b2"): the inner model's parameters, also the FastWeights stems.
+  virtual std::vector<std::string> fast_weight_names() const = 0;
+  // The inner model's initial weights tiled over the batch, zero gradients.
+  FastWeights initial_fast_weights(int64_t batch_size) const;
+
+  // use_rope may be flipped on a live module; the shape-defining options may not.
+  TTTOptions options;
+
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  torch::nn::Linear g_proj{nullptr};
+  torch::nn::Conv1d conv_q{nullptr}, conv_k{nullptr};
+  torch::nn::LayerNorm post_norm{nullptr};
+  torch::Tensor learnable_ttt_lr_weight;  // [H, 1, C]
+  torch::Tensor learnable_ttt_lr_bias;    // [H, 1]
+  torch::Tensor learnable_token_idx;      // [K]
+  torch::Tensor ttt_norm_weight;          // [H, f]
+  torch::Tensor ttt_norm_bias;            // [H, f]
+  torch::Tensor token_idx;                // buffer [K]: 1/(1..K), computed in float32
+
+ protected:
+  // Seams: one step of the reference's forward each. Production code overrides none of
+  // them; the mutation suite derives deliberately broken layers from them.
+
+  // Q, K, V projections [B, L, C] (shared Q/K projection + causal convs when share_qk).
+  virtual std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> project_qkv(
+      const torch::Tensor& hidden_states, TTTCache* cache);
+  // Positions RoPE sees: position_ids % mini_batch_size (Python modulo, never negative).
+  virtual torch::Tensor rope_positions(const torch::Tensor& position_ids) const;
+  // cos/sin for those positions, angles in float32, on `like`'s device and in its dtype.
+  virtual RopeTables rope_tables(const torch::Tensor& positions, const torch::Tensor& like) const;
+  // Rotates XQ and XK ([B, H, L, f]) when options.use_rope(); never XV.
+  virtual void apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor& XV,
+                          const torch::Tensor& position_ids) const;
+
+  // The inner loop over N mini-batches of mini_batch_size tokens, starting from `init`.
+  // Returns the TTT output [B, N*K, C] (before post-norm) and the final fast weights.
+  // dual_form: the reference's fast prefill form; otherwise the primal form that also
+  // returns the accumulated gradients (partial mini-batches with a cache).
+  virtual std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& inputs,
+                                                           int64_t mini_batch_size,
+                                                           const FastWeights& init,
+                                                           bool dual_form) = 0;
+
+  MiniBatchInputs mini_batch_inputs(const torch::Tensor& XQ, const torch::Tensor& XK,
+                                    const torch::Tensor& XV, const torch::Tensor& X,
+                                    int64_t mini_batch_size, int64_t token_offset) const;
+  // ttt_norm weight and bias reshaped to [H, 1, f].
+  std::pair<torch::Tensor, torch::Tensor> ttt_norm_params() const;
+
+ private:
+  RopeTableCache rope_cache_;
+};
+
+class TTTLinearImpl : public TTTBaseImpl {
+ public:
+  explicit TTTLinearImpl(TTTOptions options);
+  LayerType layer_type() const override { return LayerType::Linear; }
+  std::vector<std::string> fast_weight_names() const override { return {"W1", "b1"}; }
+
+  torch::Tensor W1;  // [H, f, f]
+  torch::Tensor b1;  // [H, 1, f]
+
+ protected:
+  std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& inputs,
+                                                   int64_t mini_batch_size,
+                                                   const FastWeights& init,
+                                                   bool dual_form) override;
+};
+
+class TTTMLPImpl : public TTTBaseImpl {
+ public:
+  explicit TTTMLPImpl(TTTOptions options);
+  LayerType layer_type() const override { return LayerType::MLP; }
+  std::vector<std::string> fast_weight_names() const override { return {"W1", "b1", "W2", "b2"}; }
+
+  torch::Tensor W1;  // [H, f, 4f]
+  torch::Tensor b1;  // [H, 1, 4f]
+  torch::Tensor W2;  // [H, 4f, f]
+  torch::Tensor b2;  // [H, 1, f]
+
+ protected:
+  std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& inputs,
+                                                   int64_t mini_batch_size,
+                                                   const FastWeights& init,
+                                                   bool dual_form) override;
+};
+
+TORCH_MODULE(TTTLinear);
+TORCH_MODULE(TTTMLP);
+
+// A layer of either type behind its common base (what the harness and suites hold).
+std::shared_ptr<TTTBaseImpl> make_layer(LayerType type, const TTTOptions& options);
+
+}  // namespace ttt

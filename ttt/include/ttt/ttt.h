@@ -1,0 +1,6 @@
+#pragma once
+// Umbrella header of the TTT layer library.
+#include <ttt/cache.h>
+#include <ttt/layer.h>
+#include <ttt/options.h>
+#include <ttt/rope.h>
