@@ -99,7 +99,10 @@ class TTTBaseImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> ttt_norm_params() const;
 
  private:
+  void check_inputs(const torch::Tensor& hidden_states, const torch::Tensor& position_ids) const;
+
   RopeTableCache rope_cache_;
+  TTTOptions built_with_;  // the options the parameters were shaped by
 };
 
 class TTTLinearImpl : public TTTBaseImpl {

@@ -34,6 +34,7 @@ struct TTTOptions {
   // Read on every forward call, so flipping it on a live module takes effect at once.
   TORCH_ARG(bool, use_rope) = true;
 
+ public:  // TORCH_ARG leaves the section private
   int64_t head_dim() const { return hidden_size_ / num_attention_heads_; }
 
   // TORCH_CHECKs every precondition, naming the option and its value.

@@ -1,0 +1,65 @@
+#include <ttt/rope.h>
+
+namespace ttt {
+
+torch::Tensor rope_inverse_frequencies(int64_t head_dim, double theta, const torch::Device& device) {
+  // Reference: 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim)),
+  // all in float32; the same ATen ops in the same order give the same bits.
+  const auto exponents =
+      torch::arange(0, head_dim, 2, torch::dtype(torch::kInt64).device(device)).to(torch::kFloat32) /
+      static_cast<double>(head_dim);
+  return torch::reciprocal(torch::pow(theta, exponents));
+}
+
+torch::Tensor rope_rotate(const torch::Tensor& x, const RopeTables& tables) {
+  TORCH_CHECK(x.dim() == 4, "rope_rotate: expected x of shape [B, H, L, head_dim], got ", x.sizes());
+  TORCH_CHECK(x.device() == tables.cos.device(), "rope_rotate: x is on ", x.device(),
+              " but the RoPE tables are on ", tables.cos.device());
+  TORCH_CHECK(x.scalar_type() == tables.cos.scalar_type(), "rope_rotate: x is ", x.scalar_type(),
+              " but the RoPE tables are ", tables.cos.scalar_type());
+  const auto half = x.size(-1) / 2;
+  // [B, H, L, f/2, 2]: the interleaved pairs the reference's permute_qk gathers.
+  const auto pairs = x.unflatten(-1, {half, 2});
+  const auto even = pairs.select(-1, 0);
+  const auto odd = pairs.select(-1, 1);
+  const auto cos = tables.cos.unsqueeze(1);  // [P, 1, L, f/2]
+  const auto sin = tables.sin.unsqueeze(1);
+  // rotate_half on the permuted layout gives (-odd, even); q*cos + rotate_half(q)*sin is
+  // then exactly these two expressions, rounding step for rounding step.
+  const auto rotated_even = even * cos - odd * sin;
+  const auto rotated_odd = odd * cos + even * sin;
+  return torch::stack({rotated_even, rotated_odd}, -1).flatten(-2);
+}
+
+RopeTableCache::RopeTableCache(int64_t head_dim, int64_t mini_batch_size, double theta)
+    : head_dim_(head_dim), mini_batch_size_(mini_batch_size), theta_(theta) {}
+
+RopeTables RopeTableCache::lookup(const torch::Tensor& residues, torch::ScalarType dtype) const {
+  TORCH_CHECK(residues.dim() == 2, "RoPE positions must be [P, L], got ", residues.sizes());
+  const auto device = residues.device();
+  const auto key = std::make_tuple(static_cast<int>(device.type()), static_cast<int>(device.index()),
+                                   static_cast<int>(dtype));
+  torch::Tensor cos, sin;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = tables_.find(key);
+    if (it == tables_.end()) {
+      // Tables are shared across calls, so they must be ordinary tensors even when first
+      // built inside an InferenceMode region of a caller (autograd may save them later).
+      c10::InferenceMode not_inference(false);
+      torch::NoGradGuard no_grad;
+      const auto inv_freq = rope_inverse_frequencies(head_dim_, theta_, device);
+      const auto positions = torch::arange(mini_batch_size_, torch::dtype(torch::kInt64).device(device))
+                                 .to(torch::kFloat32);
+      const auto angles = positions.unsqueeze(1) * inv_freq.unsqueeze(0);  // float32 [K, f/2]
+      it = tables_.emplace(key, std::make_pair(angles.cos().to(dtype), angles.sin().to(dtype))).first;
+    }
+    cos = it->second.first;
+    sin = it->second.second;
+  }
+  const auto flat = residues.reshape({-1});
+  const auto shape = std::vector<int64_t>{residues.size(0), residues.size(1), head_dim_ / 2};
+  return {cos.index_select(0, flat).view(shape), sin.index_select(0, flat).view(shape)};
+}
+
+}  // namespace ttt
