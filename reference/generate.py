@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Golden fixtures for ttt-harness from the upstream ttt-lm-pytorch reference (ttt.py).
+
+  .venv/bin/python reference/generate.py --out fixtures          # write the case matrix
+  .venv/bin/python reference/generate.py --check                 # regenerate and compare
+  .venv/bin/python reference/generate.py --verify [FILE.h5 ...]  # rerun stored fixtures
+
+See reference/README.md and shared FIXTURES.md (schema version 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from tttref import PINNED_COMMIT, cases as cases_mod
+from tttref.check import run_check
+from tttref.manifest import write_manifest
+from tttref.produce import write_cases
+from tttref.upstream import REPO_ROOT, ReferenceError, load_reference
+from tttref.verify import run_verify
+
+DEFAULT_OUT = REPO_ROOT / "fixtures"
+
+
+def created_utc() -> str:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible builds convention)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch
+            else dt.datetime.now(dt.timezone.utc))
+    return when.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Generate, check or verify the golden HDF5 fixtures of ttt-harness by "
+                    "running the upstream ttt-lm-pytorch reference (ttt.py).",
+        epilog="The reference is looked for in --reference, else $TTT_REFERENCE, else "
+               "upstream/ttt-lm-pytorch, else /work/.mirror/test-time-training+ttt-lm-pytorch/repo.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="regenerate every case into a temporary folder and compare with "
+                           "--out (every dataset and attribute but provenance.created_utc); "
+                           "exit 1 on any mismatch, missing or extra file")
+    mode.add_argument("--verify", nargs="*", metavar="FILE", type=Path,
+                      help="rerun fixture files (default: every .h5 in --out) through the "
+                           "reference from their stored parameters and inputs and compare "
+                           "with their stored outputs")
+    mode.add_argument("--list", action="store_true", help="print the case matrix and exit")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"fixture folder (default: {DEFAULT_OUT.relative_to(REPO_ROOT)})")
+    p.add_argument("--reference", type=Path, default=None,
+                   help="upstream checkout holding ttt.py, or a bare git directory of it")
+    p.add_argument("--reference-commit", default=None,
+                   help=f"commit to take ttt.py from in a bare git directory (default: "
+                        f"the pinned {PINNED_COMMIT[:12]})")
+    p.add_argument("--allow-other-commit", action="store_true",
+                   help="accept a reference at a commit other than the pinned one")
+    p.add_argument("--cases", nargs="+", metavar="CASE",
+                   help="generate only these case ids (the manifest still lists every .h5)")
+    p.add_argument("--prune", action="store_true",
+                   help="delete .h5 files in --out that are not in the case matrix")
+    return p.parse_args(argv)
+
+
+def list_matrix() -> None:
+    for c in cases_mod.MATRIX:
+        size = f"L={c.seq_len}" if c.mode == "prefill" else f"P={c.prompt_len}+T={c.decode_len}"
+        print(f"{c.case:42s} {c.layer:6s} {c.mode:7s} {c.dtype:8s} B={c.batch} {size:12s} "
+              f"K={c.config.mini_batch_size}  {c.description}")
+
+
+def generate(args, ref) -> int:
+    matrix = cases_mod.by_name()
+    if args.cases:
+        unknown = [c for c in args.cases if c not in matrix]
+        if unknown:
+            print(f"unknown case id(s): {', '.join(unknown)} (see --list)", file=sys.stderr)
+            return 2
+        selected = [matrix[c] for c in args.cases]
+    else:
+        selected = list(matrix.values())
+    write_cases(ref, selected, args.out, created_utc())
+    for stale in sorted(p for p in args.out.glob("*.h5") if p.stem not in matrix):
+        if args.prune:
+            stale.unlink()
+            print(f"removed {stale} (not in the case matrix)")
+        else:
+            print(f"warning: {stale} is not in the case matrix (listed in the manifest "
+                  "anyway; --prune removes it)", file=sys.stderr)
+    manifest = write_manifest(args.out, ref.commit)
+    total = sum((args.out / e["file"]).stat().st_size for e in manifest["files"])
+    print(f"wrote {args.out / 'MANIFEST.json'}: {len(manifest['files'])} files, "
+          f"{total / 1e6:.2f} MB")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        list_matrix()
+        return 0
+    # One thread: the reference's results then do not depend on the machine's core count.
+    torch.set_num_threads(1)
+    try:
+        ref = load_reference(args.reference, commit=args.reference_commit,
+                             allow_other_commit=args.allow_other_commit)
+    except ReferenceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"reference: {ref.source}", flush=True)
+    if args.check:
+        return run_check(ref, args.out, created_utc())
+    if args.verify is not None:
+        files = args.verify or sorted(args.out.glob("*.h5"))
+        if not files:
+            print(f"error: no fixture files given and none in {args.out}", file=sys.stderr)
+            return 2
+        return run_verify(ref, files)
+    return generate(args, ref)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""HDF5 fixture files, schema version 1 (FIXTURES.md): atomic writing and reading.
+
+A fixture in memory is root attributes plus datasets keyed by full path
+("/params/W1"), held as torch tensors in their own dtype. bfloat16 is stored as uint16
+bit patterns with the dataset attribute dtype = "bfloat16".
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import torch
+
+_STORED = {torch.float64: np.float64, torch.float32: np.float32, torch.int64: np.int64}
+_DTYPE_ATTR = {"float64": np.float64, "float32": np.float32, "int64": np.int64}
+
+
+@dataclass
+class Fixture:
+    attrs: dict[str, Any] = field(default_factory=dict)
+    datasets: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def group(self, name: str) -> dict[str, torch.Tensor]:
+        """Datasets of one group by their name inside it, e.g. group("params")["W1"]."""
+        prefix = f"/{name}/"
+        return {p[len(prefix):]: t for p, t in self.datasets.items() if p.startswith(prefix)}
+
+
+def to_stored(tensor: torch.Tensor) -> tuple[np.ndarray, str | None]:
+    """(array to store, dtype attribute or None)."""
+    tensor = tensor.detach().contiguous().cpu()
+    if tensor.dtype == torch.bfloat16:
+        return tensor.view(torch.int16).numpy().view(np.uint16), "bfloat16"
+    if tensor.dtype not in _STORED:
+        raise TypeError(f"cannot store dtype {tensor.dtype}")
+    return tensor.numpy().astype(_STORED[tensor.dtype], copy=False), None
+
+
+def from_stored(array: np.ndarray, dtype_attr: str | None, where: str) -> torch.Tensor:
+    if dtype_attr == "bfloat16":
+        if array.dtype != np.uint16:
+            raise ValueError(f"{where}: dtype attribute bfloat16 needs uint16 data, got {array.dtype}")
+        return torch.from_numpy(array.view(np.int16).copy()).view(torch.bfloat16)
+    if dtype_attr is not None:
+        if dtype_attr not in _DTYPE_ATTR:
+            raise ValueError(f"{where}: unknown dtype attribute {dtype_attr!r}")
+        if array.dtype != _DTYPE_ATTR[dtype_attr]:
+            raise ValueError(f"{where}: dtype attribute {dtype_attr} but data is {array.dtype}")
+    if array.dtype not in (np.float64, np.float32, np.int64):
+        raise ValueError(f"{where}: unsupported stored dtype {array.dtype}")
+    return torch.from_numpy(np.ascontiguousarray(array).copy())
+
+
+def atomic_write(path: Path, write) -> None:
+    """Calls write(tmp_path) on a temporary file in path's folder, then renames it over path,
+    so an interrupted run never leaves a half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_fixture(fixture: Fixture, path: Path) -> None:
+    def write(tmp: Path) -> None:
+        with h5py.File(tmp, "w") as f:
+            for key, value in fixture.attrs.items():
+                f.attrs[key] = value
+            for name, tensor in fixture.datasets.items():
+                array, dtype_attr = to_stored(tensor)
+                dset = f.create_dataset(name, data=array)
+                if dtype_attr is not None:
+                    dset.attrs["dtype"] = dtype_attr
+
+    atomic_write(path, write)
+
+
+def _attr(value):
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def read_fixture(path: Path) -> Fixture:
+    fixture = Fixture()
+    with h5py.File(path, "r") as f:
+        fixture.attrs = {k: _attr(v) for k, v in f.attrs.items()}
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                dtype_attr = obj.attrs.get("dtype")
+                dtype_attr = _attr(dtype_attr) if dtype_attr is not None else None
+                fixture.datasets["/" + name] = from_stored(obj[()], dtype_attr, f"{path}:/{name}")
+
+        f.visititems(visit)
+    return fixture
