@@ -51,7 +51,7 @@ def parse_args(argv):
                       help="rerun fixture files (default: every .h5 in --out) through the "
                            "reference from their stored parameters and inputs and compare "
                            "with their stored outputs")
-    mode.add_argument("--list", action="store_true", help="print the case matrix and exit")
+    mode.add_argument("--list", action="store_true", help="print the case matrix (Markdown table) and exit")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help=f"fixture folder (default: {DEFAULT_OUT.relative_to(REPO_ROOT)})")
     p.add_argument("--reference", type=Path, default=None,
@@ -69,10 +69,24 @@ def parse_args(argv):
 
 
 def list_matrix() -> None:
+    """The case matrix as a Markdown table (the one in reference/README.md)."""
+    print("| case | layer | mode | dtype | B | L or P+T | K | C/H | rope | theta | lr | gate "
+          "| share_qk (conv) | position start | grads | extra |")
+    print("|" + "---|" * 16)
     for c in cases_mod.MATRIX:
-        size = f"L={c.seq_len}" if c.mode == "prefill" else f"P={c.prompt_len}+T={c.decode_len}"
-        print(f"{c.case:42s} {c.layer:6s} {c.mode:7s} {c.dtype:8s} B={c.batch} {size:12s} "
-              f"K={c.config.mini_batch_size}  {c.description}")
+        k = c.config
+        size = f"{c.seq_len}" if c.mode == "prefill" else f"{c.prompt_len}+{c.decode_len}"
+        start = ", ".join(map(str, c.positions)) if c.mode == "prefill" else "0 (protocol)"
+        if c.mode == "prefill" and len(c.positions) > 1:
+            start += " (per row)"
+        extra = ", ".join(x for x, on in (("output_fp64", c.low_precision),
+                                          ("intermediates", c.intermediates)) if on)
+        print(f"| `{c.case}` | {c.layer} | {c.mode} | {c.dtype} | {c.batch} | {size} | "
+              f"{k.mini_batch_size} | {k.hidden_size}/{k.num_attention_heads} | "
+              f"{'on' if k.use_rope else 'off'} | {k.rope_theta:g} | {k.ttt_base_lr:g} | "
+              f"{'yes' if k.use_gate else '-'} | "
+              f"{f'yes ({k.conv_kernel})' if k.share_qk else '-'} | {start} | "
+              f"{'yes' if c.grads else '-'} | {extra} |")
 
 
 def generate(args, ref) -> int:
