@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import torch
 
@@ -109,8 +109,6 @@ def load_values(layer: torch.nn.Module, values: dict[str, torch.Tensor]) -> None
 
 def make_cache(module: ModuleType, layer: torch.nn.Module, batch_size: int):
     """The reference's own TTTCache for a one-layer stand-in model, as TTTModel makes it."""
-    from types import SimpleNamespace
-
     c = layer.config
     stand_in = SimpleNamespace(
         config=SimpleNamespace(mini_batch_size=c.mini_batch_size, ttt_layer_type=c.ttt_layer_type,
