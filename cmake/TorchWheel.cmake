@@ -30,7 +30,7 @@ if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
 endif()
 find_package(Torch REQUIRED)
 
-get_filename_component(_ttt_site "${_ttt_torch_prefix}/../.." ABSOLUTE)  # .../site-packages
+get_filename_component(_ttt_site "${_ttt_torch_prefix}/../../.." ABSOLUTE)  # torch/share/cmake -> site-packages
 file(GLOB _ttt_nv_dirs LIST_DIRECTORIES true "${_ttt_site}/nvidia/*/lib")
 file(GLOB _ttt_cudart "${_ttt_site}/nvidia/*/lib/libcudart.so.*")
 file(GLOB _ttt_nvrtc "${_ttt_site}/nvidia/*/lib/libnvrtc.so.[0-9]*")

@@ -1,0 +1,162 @@
+#include <harness/core/check_command.h>
+
+#include <harness/core/atomic_file.h>
+#include <harness/core/environment.h>
+#include <harness/core/report_json.h>
+#include <harness/core/runner.h>
+#include <harness/core/sandbox.h>
+#include <harness/fixture/fixture.h>
+#include <harness/fixture/manifest.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <regex>
+
+namespace fs = std::filesystem;
+
+namespace ttt::harness {
+namespace {
+
+CaseResult error_result(const std::string& file, const std::string& message) {
+  CaseResult r;
+  r.file = file;
+  r.status = Status::Error;
+  r.message = message;
+  return r;
+}
+
+bool is_fixture_file(const fs::path& p) { return p.extension() == ".h5"; }
+
+// Manifests are read once per folder; a malformed one makes every file of its folder unusable.
+class ManifestCache {
+ public:
+  // Empty when the file may be trusted; otherwise why not. Sets `how` to what was checked.
+  std::string verify(const std::string& file, std::string& how) {
+    const auto folder = fs::path(file).parent_path().string();
+    auto it = cache_.find(folder);
+    if (it == cache_.end()) {
+      Entry entry;
+      try {
+        entry.manifest = read_manifest(folder.empty() ? "." : folder);
+      } catch (const std::exception& e) {
+        entry.error = e.what();
+      }
+      it = cache_.emplace(folder, std::move(entry)).first;
+    }
+    if (!it->second.error.empty()) return it->second.error;
+    if (!it->second.manifest) {
+      how = "no manifest";
+      return "";
+    }
+    how = "verified";
+    return verify_against_manifest(*it->second.manifest, file);
+  }
+
+ private:
+  struct Entry {
+    std::optional<Manifest> manifest;
+    std::string error;
+  };
+  std::map<std::string, Entry> cache_;
+};
+
+}  // namespace
+
+std::vector<std::string> collect_fixture_files(const std::vector<std::string>& paths,
+                                               std::vector<CaseResult>& errors) {
+  std::vector<std::string> files;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      errors.push_back(error_result(path, "no such file or directory"));
+      continue;
+    }
+    if (!fs::is_directory(status)) {
+      files.push_back(path);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec) && is_fixture_file(it->path())) found.push_back(it->path().string());
+    }
+    if (ec) errors.push_back(error_result(path, "cannot list folder: " + ec.message()));
+    if (found.empty() && !ec) errors.push_back(error_result(path, "folder holds no .h5 fixture"));
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+int run_check(const CheckOptions& options, const std::vector<std::string>& command, std::ostream& out) {
+  std::vector<CaseResult> results;
+  const auto files = collect_fixture_files(options.paths, results);
+  for (const auto& r : results) out << r.line() << std::endl;
+
+  const bool use_cuda = options.device == "cuda";
+  const bool cuda_ready = use_cuda && torch::cuda::is_available();
+  const std::optional<std::regex> filter =
+      options.filter.empty() ? std::nullopt : std::optional<std::regex>(std::regex(options.filter));
+  ManifestCache manifests;
+  RunOptions run;
+  run.device = cuda_ready ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+
+  for (const auto& file : files) {
+    std::string trust = "not checked";
+    if (!options.no_manifest) {
+      const auto why = manifests.verify(file, trust);
+      if (!why.empty()) {
+        results.push_back(error_result(file, why + " (pass --no-manifest to run it anyway)"));
+        out << results.back().line() << std::endl;
+        continue;
+      }
+    }
+    // Read and validate in a child first: a hostile file may crash the HDF5 library itself.
+    const auto isolated = run_isolated(
+        [&file]() -> std::string {
+          try {
+            load_fixture(file);
+            return "";
+          } catch (const std::exception& e) {
+            return e.what();
+          }
+        },
+        options.read_timeout_seconds);
+    CaseResult result;
+    if (!isolated.ok) {
+      result = error_result(file, isolated.error);
+    } else {
+      try {
+        const auto fixture = load_fixture(file);
+        if (filter && !std::regex_search(fixture.case_id, *filter)) continue;
+        if (use_cuda && !cuda_ready) {
+          result.file = file;
+          result.case_id = fixture.case_id;
+          result.status = Status::Skip;
+          result.message = "(CUDA requested but no CUDA device is available)";
+        } else {
+          result = run_fixture(fixture, run);
+        }
+      } catch (const std::exception& e) {
+        result = error_result(file, e.what());
+      }
+    }
+    result.manifest = trust;
+    results.push_back(std::move(result));
+    out << results.back().line() << std::endl;
+  }
+
+  const auto summary = summarize(results);
+  if (summary.errors > 0) out << summary.errors << " unusable file(s) (ERROR)" << std::endl;
+  out << summary.line() << std::endl;
+  if (!options.json_path.empty()) {
+    const auto report = report_json(results, describe_environment(options.device), command);
+    write_file_atomically(options.json_path, report.dump(2) + "\n");
+  }
+  return summary.exit_code();
+}
+
+}  // namespace ttt::harness

@@ -1,0 +1,32 @@
+#pragma once
+// `ttt-harness check PATH...`: every fixture found, one line each, a summary line, an exit
+// status that CI can act on (0 all passed, 1 a case failed, 2 a file was unusable).
+
+#include <harness/core/case_result.h>
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace ttt::harness {
+
+struct CheckOptions {
+  std::vector<std::string> paths;  // .h5 files or folders holding them
+  std::string device = "cpu";      // "cpu" or "cuda"
+  std::string json_path;           // write the JSON report here when set
+  std::string html_path;           // write the HTML report here when set
+  std::string baseline_path;       // a previous JSON report to diff against in the HTML
+  bool no_manifest = false;        // trust files whose sha256 is not in their folder's manifest
+  std::string filter;              // regex on the case id; other cases are not run
+  int read_timeout_seconds = 120;  // per file, for the isolated validation
+};
+
+// The .h5 files under `paths` (folders searched recursively, sorted), plus an ERROR result
+// for every path that does not exist or holds no fixture.
+std::vector<std::string> collect_fixture_files(const std::vector<std::string>& paths,
+                                               std::vector<CaseResult>& errors);
+
+// Runs the command; prints to `out`; returns the exit status.
+int run_check(const CheckOptions& options, const std::vector<std::string>& command, std::ostream& out);
+
+}  // namespace ttt::harness

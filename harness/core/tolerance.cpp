@@ -1,0 +1,77 @@
+#include <harness/core/tolerance.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace ttt::harness {
+namespace {
+
+// Unit roundoff of each dtype (half the gap between 1 and the next value).
+constexpr double kUnitRoundoffF32 = 5.9604644775390625e-08;  // 2^-24
+constexpr double kUnitRoundoffBF16 = 0.00390625;            // 2^-8
+
+// float64 proves the same algorithm: the port repeats the reference's operations, so the
+// only differences are reassociations inside BLAS kernels (~1e-16, observed <= 3e-16).
+// 1e-10 leaves six orders of magnitude for that and still fails a golden nudged by 1e-6.
+constexpr double kFloat64Relative = 1e-10;
+
+// A port doing the same operations in the same precision has an error of the same size as
+// the reference's own (often bit-identical); across the maximum over thousands of elements
+// the ratio of two such errors stays well under 2. A port that loses precision somewhere
+// (angles in bf16, a missing upcast) exceeds it by an order of magnitude.
+constexpr double kReferenceErrorMultiple = 2.0;
+
+Tolerance relative(double bound, const std::string& name) {
+  Tolerance t;
+  t.rule = Tolerance::Rule::Relative;
+  t.bound = bound;
+  t.name = name;
+  return t;
+}
+
+Tolerance against_reference_error(double unit_roundoff, const std::string& name) {
+  Tolerance t;
+  t.rule = Tolerance::Rule::ReferenceError;
+  t.multiple = kReferenceErrorMultiple;
+  // One rounding at the output's largest magnitude: keeps a lucky, near-zero reference error
+  // from demanding more than the dtype can represent.
+  t.floor = unit_roundoff;
+  t.name = name;
+  return t;
+}
+
+}  // namespace
+
+// Without a float64 reference, a low-precision tensor is compared with the reference's own
+// low-precision result. Both ran the same operations, so the bound is a budget of roundings:
+// float32 64 units of roundoff (3.8e-6), bfloat16 8 (3.1e-2) of the tensor's largest
+// magnitude, the worst seen on the committed fixtures times a safety factor (see
+// docs/TOLERANCES.md for the measurements).
+constexpr double kFloat32Direct = 64 * kUnitRoundoffF32;
+constexpr double kBFloat16Direct = 8 * kUnitRoundoffBF16;
+
+std::string Tolerance::describe() const {
+  char buf[128];
+  if (rule == Rule::Relative) {
+    std::snprintf(buf, sizeof buf, "rel <= %.1e", bound);
+  } else {
+    std::snprintf(buf, sizeof buf, "err <= %g x ref_err + %.1e x max|f64|", multiple, floor);
+  }
+  return buf;
+}
+
+Tolerance output_tolerance(const std::string& dtype, bool with_fp64) {
+  if (dtype == "float64") return relative(kFloat64Relative, "float64 relative");
+  if (with_fp64 && dtype == "float32") return against_reference_error(kUnitRoundoffF32, "float32 vs reference error");
+  if (with_fp64 && dtype == "bfloat16") return against_reference_error(kUnitRoundoffBF16, "bfloat16 vs reference error");
+  return direct_tolerance(dtype);
+}
+
+Tolerance direct_tolerance(const std::string& dtype) {
+  if (dtype == "float64") return relative(kFloat64Relative, "float64 relative");
+  if (dtype == "float32") return relative(kFloat32Direct, "float32 relative");
+  if (dtype == "bfloat16") return relative(kBFloat16Direct, "bfloat16 relative");
+  throw std::invalid_argument("no tolerance for dtype '" + dtype + "'");
+}
+
+}  // namespace ttt::harness
