@@ -92,6 +92,7 @@ std::vector<std::string> collect_fixture_files(const std::vector<std::string>& p
 }
 
 int run_check(const CheckOptions& options, const std::vector<std::string>& command, std::ostream& out) {
+  torch::set_num_threads(std::max(1, options.threads));
   std::vector<CaseResult> results;
   const auto files = collect_fixture_files(options.paths, results);
   for (const auto& r : results) out << r.line() << std::endl;

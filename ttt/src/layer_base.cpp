@@ -167,6 +167,17 @@ void TTTBaseImpl::apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor
   XK = rope_rotate(XK, tables);
 }
 
+RopeTables TTTBaseImpl::rope_tables_for(const torch::Tensor& position_ids, const torch::Tensor& like) const {
+  return rope_tables(rope_positions(position_ids.to(like.device())), like);
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> TTTBaseImpl::rotate_qkv(torch::Tensor XQ, torch::Tensor XK,
+                                                                               torch::Tensor XV,
+                                                                               const torch::Tensor& position_ids) const {
+  apply_rope(XQ, XK, XV, position_ids.to(XQ.device()));
+  return {XQ, XK, XV};
+}
+
 MiniBatchInputs TTTBaseImpl::mini_batch_inputs(const torch::Tensor& XQ, const torch::Tensor& XK,
                                                const torch::Tensor& XV, const torch::Tensor& X,
                                                int64_t mini_batch_size, int64_t token_offset) const {

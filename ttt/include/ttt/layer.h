@@ -54,6 +54,13 @@ class TTTBaseImpl : public torch::nn::Module {
   // The inner model's initial weights tiled over the batch, zero gradients.
   FastWeights initial_fast_weights(int64_t batch_size) const;
 
+  // The RoPE step on its own, as forward applies it (for the suites' invariants):
+  // the tables for these absolute positions, and Q, K, V [B, H, L, f] after rotation.
+  RopeTables rope_tables_for(const torch::Tensor& position_ids, const torch::Tensor& like) const;
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> rotate_qkv(torch::Tensor XQ, torch::Tensor XK,
+                                                                      torch::Tensor XV,
+                                                                      const torch::Tensor& position_ids) const;
+
   // use_rope may be flipped on a live module; the shape-defining options may not.
   TTTOptions options;
 

@@ -1,0 +1,85 @@
+#include "suites/support/test_support.h"
+
+#include "ttt_paths.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace ttt::testing {
+
+std::vector<std::string> committed_fixtures() {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(TTT_FIXTURES_DIR)) {
+    if (entry.path().extension() == ".h5") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string test_name_for(const std::string& fixture_path) {
+  auto name = fs::path(fixture_path).stem().string();
+  for (auto& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+std::shared_ptr<ttt::TTTBaseImpl> random_layer(const harness::LayerFactory& factory, ttt::LayerType type,
+                                               const ttt::TTTOptions& options, torch::ScalarType dtype,
+                                               uint64_t seed, torch::Device device) {
+  auto layer = factory(type, options);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  torch::NoGradGuard no_grad;
+  for (auto& param : layer->named_parameters()) {
+    auto& p = param.value();
+    // Draw in float64 on the CPU so that every dtype and device sees the same values.
+    const auto noise = at::normal(0.0, 1.0, p.sizes(), gen, torch::dtype(torch::kFloat64));
+    const auto& name = param.key();
+    torch::Tensor value;
+    if (name == "ttt_norm_weight" || name == "post_norm.weight") {
+      value = 1.0 + 0.2 * noise;
+    } else if (name == "learnable_token_idx") {
+      value = 0.05 * noise;
+    } else if (name == "learnable_ttt_lr_bias") {
+      value = 0.5 * noise;
+    } else if (name == "W1" || name == "W2") {
+      value = 0.05 * noise;
+    } else if (p.dim() >= 2) {
+      value = noise / std::sqrt(static_cast<double>(p.size(-1)));  // projections, conv kernels
+    } else {
+      value = 0.1 * noise;  // biases
+    }
+    p.copy_(value);
+  }
+  layer->to(device, dtype);
+  return layer;
+}
+
+void copy_parameters(const ttt::TTTBaseImpl& from, ttt::TTTBaseImpl& to) {
+  torch::NoGradGuard no_grad;
+  const auto source = from.named_parameters();
+  for (auto& param : to.named_parameters()) param.value().copy_(source[param.key()]);
+}
+
+torch::Tensor random_hidden(int64_t batch, int64_t length, int64_t hidden, torch::ScalarType dtype,
+                            uint64_t seed, torch::Device device) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return at::normal(0.0, 1.0, {batch, length, hidden}, gen, torch::dtype(torch::kFloat64)).to(device, dtype);
+}
+
+torch::Tensor positions_from(int64_t start, int64_t length, torch::Device device) {
+  return torch::arange(start, start + length, torch::dtype(torch::kInt64).device(device)).unsqueeze(0);
+}
+
+double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  const auto x = a.detach().to(torch::kCPU, torch::kFloat64);
+  const auto y = b.detach().to(torch::kCPU, torch::kFloat64);
+  const auto scale = y.abs().max().item<double>();
+  const auto diff = (x - y).abs().max().item<double>();
+  return scale > 0 ? diff / scale : diff;
+}
+
+}  // namespace ttt::testing
