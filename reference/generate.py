@@ -4,6 +4,7 @@
   .venv/bin/python reference/generate.py --out fixtures          # write the case matrix
   .venv/bin/python reference/generate.py --check                 # regenerate and compare
   .venv/bin/python reference/generate.py --verify [FILE.h5 ...]  # rerun stored fixtures
+  .venv/bin/python reference/generate.py --negative [DIR]        # negative fixtures (negative.py)
 
 See reference/README.md and shared FIXTURES.md (schema version 1).
 """
@@ -24,6 +25,7 @@ from tttref.manifest import write_manifest
 from tttref.produce import write_cases
 from tttref.upstream import REPO_ROOT, ReferenceError, load_reference
 from tttref.verify import run_verify
+from negative import DEFAULT_NEGATIVE_DIR, check_negatives, generate_negatives
 
 DEFAULT_OUT = REPO_ROOT / "fixtures"
 
@@ -52,6 +54,15 @@ def parse_args(argv):
                            "reference from their stored parameters and inputs and compare "
                            "with their stored outputs")
     mode.add_argument("--list", action="store_true", help="print the case matrix (Markdown table) and exit")
+    mode.add_argument("--negative", nargs="?", type=Path, const=DEFAULT_NEGATIVE_DIR, metavar="OUT_DIR",
+                      help="write the negative fixtures (goldens from deliberately broken "
+                           "references, see reference/negative.py) + MANIFEST.json + README.md "
+                           f"into OUT_DIR (default: {DEFAULT_NEGATIVE_DIR.relative_to(REPO_ROOT)})")
+    mode.add_argument("--negative-check", nargs="?", type=Path, const=DEFAULT_NEGATIVE_DIR,
+                      metavar="DIR",
+                      help="regenerate the negative fixtures and compare with DIR (default: "
+                           f"{DEFAULT_NEGATIVE_DIR.relative_to(REPO_ROOT)}); also rerun each "
+                           "through the unbroken reference, which must disagree with it")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help=f"fixture folder (default: {DEFAULT_OUT.relative_to(REPO_ROOT)})")
     p.add_argument("--reference", type=Path, default=None,
@@ -130,6 +141,10 @@ def main(argv=None) -> int:
     print(f"reference: {ref.source}", flush=True)
     if args.check:
         return run_check(ref, args.out, created_utc())
+    if args.negative is not None:
+        return generate_negatives(ref, args.negative, created_utc())
+    if args.negative_check is not None:
+        return check_negatives(ref, args.negative_check, created_utc())
     if args.verify is not None:
         files = args.verify or sorted(args.out.glob("*.h5"))
         if not files:
