@@ -1,0 +1,66 @@
+#include <harness/core/report_command.h>
+
+#include <harness/core/atomic_file.h>
+#include <harness/core/report_html.h>
+#include <harness/core/report_inputs.h>
+#include <harness/core/report_junit.h>
+
+#include <ostream>
+
+namespace ttt::harness {
+
+void add_report_sections(nlohmann::json& report, const ReportSources& sources) {
+  if (!sources.junit_path.empty()) report["suites"] = suites_section(sources.junit_path, sources.ctest_tests_path);
+  if (!sources.long_series_path.empty()) report["long_sequence"] = long_series_section(sources.long_series_path);
+  if (!sources.bench_path.empty()) report["benchmarks"] = benchmarks_section(sources.bench_path);
+}
+
+DiffResult attach_baseline_diff(nlohmann::json& report, const std::string& baseline_path, const DiffOptions& options) {
+  const auto baseline = load_report(baseline_path);
+  auto result = diff_reports(baseline, report, options);
+  report["diff"] = diff_section(result, options, baseline_path, baseline);
+  return result;
+}
+
+void write_report_files(const nlohmann::json& report, const std::string& json_path, const std::string& html_path) {
+  // replace: a message with invalid UTF-8 (from a test's output) must not lose the report.
+  if (!json_path.empty()) {
+    write_file_atomically(json_path, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
+  if (!html_path.empty()) write_file_atomically(html_path, render_html_report(report));
+}
+
+int run_report_command(const ReportCommandOptions& options, std::ostream& out, std::ostream& err) {
+  try {
+    auto report = load_report(options.from_path);
+    add_report_sections(report, options.sources);
+    if (!options.baseline_path.empty()) {
+      const auto result = attach_baseline_diff(report, options.baseline_path, options.diff);
+      out << diff_summary_line(result, options.diff, options.baseline_path) << std::endl;
+    }
+    write_report_files(report, options.json_path, options.html_path);
+  } catch (const std::exception& e) {
+    err << "ttt-harness report: " << e.what() << std::endl;
+    return 2;
+  }
+  if (!options.json_path.empty()) out << "JSON report: " << options.json_path << std::endl;
+  out << "HTML report: " << options.html_path << std::endl;
+  return 0;
+}
+
+int run_diff_command(const DiffCommandOptions& options, std::ostream& out, std::ostream& err) {
+  DiffResult result;
+  try {
+    const auto base = load_report(options.base_path);
+    const auto current = load_report(options.new_path);
+    result = diff_reports(base, current, options.diff);
+  } catch (const std::exception& e) {
+    err << "ttt-harness diff: " << e.what() << std::endl;
+    return 2;
+  }
+  for (const auto& finding : result.findings) out << finding.line() << "\n";
+  out << diff_summary_line(result, options.diff, options.base_path) << std::endl;
+  return result.regressions() > 0 ? 1 : 0;
+}
+
+}  // namespace ttt::harness
