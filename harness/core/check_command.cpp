@@ -1,7 +1,7 @@
 #include <harness/core/check_command.h>
 
-#include <harness/core/atomic_file.h>
 #include <harness/core/environment.h>
+#include <harness/core/report_inputs.h>
 #include <harness/core/report_json.h>
 #include <harness/core/runner.h>
 #include <harness/core/sandbox.h>
@@ -92,6 +92,18 @@ std::vector<std::string> collect_fixture_files(const std::vector<std::string>& p
 }
 
 int run_check(const CheckOptions& options, const std::vector<std::string>& command, std::ostream& out) {
+  // The result files to fold in are read first: an unusable one stops the run before the
+  // cases take their time, and the message names the file.
+  nlohmann::json sections = nlohmann::json::object();
+  nlohmann::json baseline;
+  try {
+    add_report_sections(sections, options.sources);
+    if (!options.baseline_path.empty()) baseline = load_report(options.baseline_path);
+  } catch (const std::exception& e) {
+    out << "ERROR " << e.what() << std::endl;
+    return 2;
+  }
+
   torch::set_num_threads(std::max(1, options.threads));
   std::vector<CaseResult> results;
   const auto files = collect_fixture_files(options.paths, results);
@@ -153,11 +165,22 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
   const auto summary = summarize(results);
   if (summary.errors > 0) out << summary.errors << " unusable file(s) (ERROR)" << std::endl;
   out << summary.line() << std::endl;
-  if (!options.json_path.empty()) {
-    const auto report = report_json(results, describe_environment(options.device), command);
-    write_file_atomically(options.json_path, report.dump(2) + "\n");
+
+  auto report = report_json(results, describe_environment(options.device), command);
+  report.update(sections);
+  int regressions = 0;
+  if (!options.baseline_path.empty()) {
+    const auto diff = diff_reports(baseline, report, options.diff);
+    report["diff"] = diff_section(diff, options.diff, options.baseline_path, baseline);
+    for (const auto& finding : diff.findings) {
+      if (finding.regression) out << finding.line() << std::endl;
+    }
+    out << diff_summary_line(diff, options.diff, options.baseline_path) << std::endl;
+    regressions = diff.regressions();
   }
-  return summary.exit_code();
+  write_report_files(report, options.json_path, options.html_path);
+  const int status = summary.exit_code();
+  return status == 0 && regressions > 0 ? 1 : status;
 }
 
 }  // namespace ttt::harness

@@ -1,8 +1,10 @@
 #pragma once
 // `ttt-harness check PATH...`: every fixture found, one line each, a summary line, an exit
-// status that CI can act on (0 all passed, 1 a case failed, 2 a file was unusable).
+// status that CI can act on (0 all passed, 1 a case failed or, with --baseline, a regression
+// was found, 2 a file was unusable), and the JSON and HTML reports.
 
 #include <harness/core/case_result.h>
+#include <harness/core/report_command.h>
 
 #include <iosfwd>
 #include <string>
@@ -15,7 +17,9 @@ struct CheckOptions {
   std::string device = "cpu";      // "cpu" or "cuda"
   std::string json_path;           // write the JSON report here when set
   std::string html_path;           // write the HTML report here when set
-  std::string baseline_path;       // a previous JSON report to diff against in the HTML
+  std::string baseline_path;       // a previous JSON report to diff against (JSON "diff", HTML, exit 1)
+  DiffOptions diff;                // what counts as a regression against the baseline
+  ReportSources sources;           // suite results, long-sequence series, benchmarks to fold in
   bool no_manifest = false;        // trust files whose sha256 is not in their folder's manifest
   std::string filter;              // regex on the case id; other cases are not run
   int read_timeout_seconds = 120;  // per file, for the isolated validation

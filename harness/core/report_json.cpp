@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <set>
 
 namespace ttt::harness {
 namespace {
@@ -62,6 +63,8 @@ nlohmann::json case_json(const CaseResult& r) {
       {"seconds", r.seconds},
       {"manifest", r.manifest},
       {"decisive", decisive ? nlohmann::json(decisive->tensor) : nlohmann::json(nullptr)},
+      // The deciding comparison's max_abs_err / allowed (> 1 fails); null when not finite or no comparison.
+      {"margin", decisive && decisive->nonfinite == 0 ? nlohmann::json(decisive->margin()) : nlohmann::json(nullptr)},
       {"comparisons", comparisons},
       {"config", r.config},
       {"provenance", r.provenance},
@@ -90,13 +93,19 @@ nlohmann::json report_json(const std::vector<CaseResult>& results, const nlohman
                            const std::vector<std::string>& command) {
   const auto summary = summarize(results);
   nlohmann::json cases = nlohmann::json::array();
-  for (const auto& r : results) cases.push_back(case_json(r));
+  std::set<std::string> dtypes;
+  for (const auto& r : results) {
+    cases.push_back(case_json(r));
+    if (!r.dtype.empty()) dtypes.insert(r.dtype);
+  }
+  auto env = environment;
+  env["dtypes"] = dtypes;
   return {
-      {"schema", "ttt-harness-report"},
+      {"schema", kReportSchemaName},
       {"schema_version", kReportSchemaVersion},
       {"generated_utc", utc_now()},
       {"command", command},
-      {"environment", environment},
+      {"environment", env},
       {"summary",
        {{"passed", summary.passed},
         {"failed", summary.failed},

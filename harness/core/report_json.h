@@ -2,6 +2,7 @@
 // The JSON report of a run (schema documented in docs/REPORT_SCHEMA.md, versioned).
 
 #include <harness/core/case_result.h>
+#include <harness/core/report_schema.h>
 
 #include <nlohmann/json.hpp>
 
@@ -9,8 +10,6 @@
 #include <vector>
 
 namespace ttt::harness {
-
-constexpr int kReportSchemaVersion = 1;
 
 nlohmann::json comparison_json(const Comparison& comparison);
 nlohmann::json case_json(const CaseResult& result);
@@ -22,7 +21,9 @@ struct RunSummary {
 };
 RunSummary summarize(const std::vector<CaseResult>& results);
 
-// The whole report: schema, environment, command, summary, every case.
+// The whole report: schema, environment (plus the dtypes the cases ran in), command, summary,
+// every case. The optional sections (suites, long_sequence, benchmarks, diff) are added by
+// report_command.h.
 nlohmann::json report_json(const std::vector<CaseResult>& results, const nlohmann::json& environment,
                            const std::vector<std::string>& command);
 
