@@ -1,0 +1,315 @@
+// The `ttt-harness check` contract, end to end, on the built binary (README "The command-line
+// tool"): one line per case `PASS|FAIL|SKIP <case> ...` or `ERROR <file>: <reason>`, then
+// `N passed, N failed, N skipped`; exit 0 when all passed, 1 when a case failed, 2 when an
+// input was unusable (which wins); every file verified against its folder's MANIFEST.json
+// unless --no-manifest; --json writes a report whose summary matches the printed line.
+//
+// Each test is its own process under ctest, so the one full run over fixtures/ (~30 s on one
+// thread) is done once, by CommittedFixtures.AllPassAndJsonReportAgrees; the others use
+// single files or the small negative folder.
+#include "ttt_cli_paths.h"
+#include "ttt_paths.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kFixtures = TTT_FIXTURES_DIR;
+const std::string kNegative = TTT_SOURCE_DIR "/suites/golden/negative";
+// A small good case (L < K, single row) and the negative copy of another good case whose
+// output golden was nudged by one part in a million.
+const std::string kGoodCase = "linear_rope_f64_b1_l5_k16";
+const std::string kNudgedCase = "neg_nudged_linear_rope_f64_b2_l75_k16";
+const std::string kNudgedOriginal = "linear_rope_f64_b2_l75_k16";
+
+struct Run {
+  int exit_code = -1;
+  std::vector<std::string> lines;  // stdout
+  std::string stderr_text;
+  std::string command;
+
+  std::string output() const {
+    std::string all = "$ " + command + "\n";
+    for (const auto& l : lines) all += l + "\n";
+    if (!stderr_text.empty()) all += "[stderr]\n" + stderr_text;
+    return all;
+  }
+  std::vector<std::string> starting_with(const std::string& prefix) const {
+    std::vector<std::string> out;
+    for (const auto& l : lines) {
+      if (l.rfind(prefix, 0) == 0) out.push_back(l);
+    }
+    return out;
+  }
+  std::string last() const { return lines.empty() ? "" : lines.back(); }
+};
+
+std::string quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// A scratch folder for one test, removed afterwards.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag) {
+    path_ = fs::temp_directory_path() / ("ttt-cli-test-" + std::to_string(::getpid()) + "-" + tag);
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Runs `ttt-harness check ARGS...`; stdout line by line, stderr kept for diagnostics.
+Run check(const std::vector<std::string>& args) {
+  TempDir scratch("stderr");
+  const auto err_file = scratch.path() / "stderr.txt";
+  Run run;
+  run.command = quote(TTT_HARNESS_EXECUTABLE) + " check";
+  for (const auto& a : args) run.command += " " + quote(a);
+  FILE* pipe = ::popen((run.command + " 2>" + quote(err_file.string())).c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::string current;
+  std::array<char, 4096> buffer{};
+  size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) current.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  std::istringstream in(current);
+  for (std::string line; std::getline(in, line);) run.lines.push_back(line);
+  run.stderr_text = read_text(err_file);
+  return run;
+}
+
+std::vector<std::string> h5_stems(const std::string& folder) {
+  std::vector<std::string> stems;
+  for (const auto& e : fs::directory_iterator(folder)) {
+    if (e.path().extension() == ".h5") stems.push_back(e.path().stem().string());
+  }
+  std::sort(stems.begin(), stems.end());
+  return stems;
+}
+
+std::string summary_line(size_t passed, size_t failed, size_t skipped) {
+  return std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " + std::to_string(skipped) +
+         " skipped";
+}
+
+// The case id of a `PASS|FAIL|SKIP <case> ...` line.
+std::string case_of(const std::string& line) {
+  std::istringstream in(line);
+  std::string verdict, id;
+  in >> verdict >> id;
+  return id;
+}
+
+// Every line is a verdict, the unusable-file count, or the final summary (which is last).
+void expect_only_contract_lines(const Run& run) {
+  static const std::regex verdict(R"((PASS|FAIL|SKIP) \S+ .*)");
+  static const std::regex error(R"(ERROR .+: .+)");
+  static const std::regex unusable(R"(\d+ unusable file\(s\) \(ERROR\))");
+  static const std::regex summary(R"(\d+ passed, \d+ failed, \d+ skipped)");
+  ASSERT_FALSE(run.lines.empty()) << run.output();
+  EXPECT_TRUE(std::regex_match(run.last(), summary)) << run.output();
+  for (size_t i = 0; i + 1 < run.lines.size(); ++i) {
+    const auto& l = run.lines[i];
+    EXPECT_TRUE(std::regex_match(l, verdict) || std::regex_match(l, error) || std::regex_match(l, unusable))
+        << "not a contract line: " << l << "\n" << run.output();
+  }
+}
+
+// The report's summary agrees with the printed line and the exit status.
+void expect_json_agrees(const fs::path& json_path, const Run& run) {
+  ASSERT_TRUE(fs::exists(json_path)) << run.output();
+  nlohmann::json report;
+  ASSERT_NO_THROW(report = nlohmann::json::parse(read_text(json_path))) << json_path;
+  const auto& s = report.at("summary");
+  EXPECT_EQ(summary_line(s.at("passed").get<size_t>(), s.at("failed").get<size_t>(), s.at("skipped").get<size_t>()),
+            run.last());
+  EXPECT_EQ(s.at("exit_code").get<int>(), run.exit_code);
+  EXPECT_EQ(s.at("errors").get<size_t>(), run.starting_with("ERROR ").size());
+  const auto& cases = report.at("cases");
+  ASSERT_TRUE(cases.is_array());
+  EXPECT_EQ(cases.size(), s.at("total").get<size_t>());
+  // Every case of the report is a line that was printed, with the same verdict.
+  std::multiset<std::string> printed(run.lines.begin(), run.lines.end());
+  for (const auto& c : cases) {
+    const auto line = c.at("line").get<std::string>();
+    EXPECT_EQ(printed.count(line), 1u) << "report line not printed: " << line;
+    EXPECT_EQ(line.rfind(c.at("status").get<std::string>() + " ", 0), 0u) << line;
+  }
+}
+
+TEST(CommittedFixtures, AllPassAndJsonReportAgrees) {
+  TempDir dir("all");
+  const auto json_path = dir.path() / "report.json";
+  const auto run = check({kFixtures, "--json", json_path.string()});
+  const auto stems = h5_stems(kFixtures);
+  ASSERT_GE(stems.size(), 24u);
+  EXPECT_EQ(run.exit_code, 0) << run.output();
+  expect_only_contract_lines(run);
+  const auto passes = run.starting_with("PASS ");
+  EXPECT_EQ(passes.size(), stems.size()) << run.output();
+  std::vector<std::string> ids;
+  for (const auto& l : passes) ids.push_back(case_of(l));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, stems) << "one PASS line per fixture, named by its case id";
+  EXPECT_EQ(run.last(), summary_line(stems.size(), 0, 0)) << run.output();
+  EXPECT_TRUE(run.starting_with("FAIL ").empty() && run.starting_with("ERROR ").empty() &&
+              run.starting_with("SKIP ").empty())
+      << run.output();
+  expect_json_agrees(json_path, run);
+}
+
+TEST(NegativeFixtures, EveryFileFailsAndTheRunExits1) {
+  const auto run = check({kNegative});
+  const auto stems = h5_stems(kNegative);
+  ASSERT_GE(stems.size(), 8u);
+  EXPECT_EQ(run.exit_code, 1) << run.output();
+  expect_only_contract_lines(run);
+  const auto fails = run.starting_with("FAIL ");
+  std::vector<std::string> ids;
+  for (const auto& l : fails) ids.push_back(case_of(l));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, stems) << "one FAIL line per negative file\n" << run.output();
+  EXPECT_EQ(run.last(), summary_line(0, stems.size(), 0)) << run.output();
+  for (const auto& l : fails) EXPECT_NE(l.find("(rel <= 1.0e-10)"), std::string::npos) << l;
+}
+
+TEST(UnusableInput, MissingPathIsAnErrorAndExits2) {
+  const std::string missing = TTT_BINARY_DIR "/no/such/fixture.h5";
+  const auto run = check({missing});
+  EXPECT_EQ(run.exit_code, 2) << run.output();
+  expect_only_contract_lines(run);
+  const auto errors = run.starting_with("ERROR " + missing + ": ");
+  EXPECT_EQ(errors.size(), 1u) << run.output();
+  EXPECT_EQ(run.last(), summary_line(0, 0, 0)) << run.output();
+}
+
+TEST(UnusableInput, MixedRunExits2AndStillPrintsEveryVerdict) {
+  TempDir dir("mixed");
+  const auto json_path = dir.path() / "report.json";
+  const std::string missing = TTT_BINARY_DIR "/no/such/folder";
+  const auto run = check({kFixtures + "/" + kGoodCase + ".h5", kNegative, missing, "--json", json_path.string()});
+  const auto negatives = h5_stems(kNegative);
+  EXPECT_EQ(run.exit_code, 2) << "an unusable input wins over a failed case\n" << run.output();
+  expect_only_contract_lines(run);
+  EXPECT_EQ(run.starting_with("PASS " + kGoodCase + " ").size(), 1u) << run.output();
+  EXPECT_EQ(run.starting_with("FAIL ").size(), negatives.size()) << run.output();
+  for (const auto& id : negatives) EXPECT_EQ(run.starting_with("FAIL " + id + " ").size(), 1u) << id;
+  EXPECT_EQ(run.starting_with("ERROR " + missing + ": ").size(), 1u) << run.output();
+  EXPECT_EQ(run.last(), summary_line(1, negatives.size(), 0)) << run.output();
+  expect_json_agrees(json_path, run);
+}
+
+// --filter: only the matching cases are run and counted, whatever the folder holds.
+TEST(Filter, OnlyMatchingCasesAreRunAndCounted) {
+  const auto run = check({kNegative, "--filter", "^neg_nudged_"});
+  EXPECT_EQ(run.exit_code, 1) << run.output();
+  expect_only_contract_lines(run);
+  EXPECT_EQ(run.starting_with("FAIL ").size(), 1u) << run.output();
+  EXPECT_EQ(run.starting_with("FAIL " + kNudgedCase + " output ").size(), 1u) << run.output();
+  EXPECT_EQ(run.last(), summary_line(0, 1, 0)) << run.output();
+
+  const auto none = check({kNegative, "--filter", "^no_case_matches_this$"});
+  EXPECT_EQ(none.exit_code, 0) << none.output();
+  EXPECT_EQ(none.last(), summary_line(0, 0, 0)) << none.output();
+}
+
+// A good fixture's bytes changed behind the manifest's back: the nudged golden, written under
+// the original's name into a folder that holds a copy of fixtures/MANIFEST.json.
+TEST(Manifest, ChangedBytesAreAnErrorUnlessNoManifestThenTheCaseFails) {
+  TempDir dir("changed");
+  fs::copy_file(kFixtures + "/MANIFEST.json", dir.path() / "MANIFEST.json");
+  const auto changed = (dir.path() / (kNudgedOriginal + ".h5")).string();
+  fs::copy_file(kNegative + "/" + kNudgedCase + ".h5", changed);
+  fs::copy_file(kFixtures + "/" + kGoodCase + ".h5", dir.path() / (kGoodCase + ".h5"));  // untouched
+
+  const auto verified = check({dir.path().string()});
+  EXPECT_EQ(verified.exit_code, 2) << verified.output();
+  expect_only_contract_lines(verified);
+  const auto errors = verified.starting_with("ERROR " + changed + ": ");
+  ASSERT_EQ(errors.size(), 1u) << verified.output();
+  EXPECT_NE(errors[0].find("sha256"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("--no-manifest"), std::string::npos) << errors[0];
+  EXPECT_EQ(verified.starting_with("PASS " + kGoodCase + " ").size(), 1u) << "the untouched copy still verifies\n"
+                                                                           << verified.output();
+  EXPECT_EQ(verified.last(), summary_line(1, 0, 0)) << verified.output();
+
+  const auto unchecked = check({dir.path().string(), "--no-manifest"});
+  EXPECT_EQ(unchecked.exit_code, 1) << unchecked.output();
+  expect_only_contract_lines(unchecked);
+  const auto fails = unchecked.starting_with("FAIL " + kNudgedCase + " output ");
+  EXPECT_EQ(fails.size(), 1u) << unchecked.output();
+  EXPECT_TRUE(unchecked.starting_with("ERROR ").empty()) << unchecked.output();
+  EXPECT_EQ(unchecked.last(), summary_line(1, 1, 0)) << unchecked.output();
+}
+
+TEST(Manifest, FileNotListedIsAnError) {
+  TempDir dir("unlisted");
+  fs::copy_file(kFixtures + "/MANIFEST.json", dir.path() / "MANIFEST.json");
+  const auto extra = (dir.path() / "extra_copy.h5").string();
+  fs::copy_file(kFixtures + "/" + kGoodCase + ".h5", extra);  // good bytes, unlisted name
+
+  const auto verified = check({extra});
+  EXPECT_EQ(verified.exit_code, 2) << verified.output();
+  expect_only_contract_lines(verified);
+  const auto errors = verified.starting_with("ERROR " + extra + ": ");
+  ASSERT_EQ(errors.size(), 1u) << verified.output();
+  EXPECT_NE(errors[0].find("not listed"), std::string::npos) << errors[0];
+  EXPECT_TRUE(verified.starting_with("PASS ").empty()) << verified.output();
+
+  const auto unchecked = check({extra, "--no-manifest"});
+  EXPECT_EQ(unchecked.exit_code, 0) << unchecked.output();
+  EXPECT_EQ(unchecked.starting_with("PASS " + kGoodCase + " ").size(), 1u) << unchecked.output();
+  EXPECT_EQ(unchecked.last(), summary_line(1, 0, 0)) << unchecked.output();
+}
+
+TEST(JsonReport, WrittenForAFailingRunAndParseable) {
+  TempDir dir("json");
+  const auto json_path = dir.path() / "nested" / "report.json";
+  fs::create_directories(json_path.parent_path());
+  const auto run = check({kNegative + "/" + kNudgedCase + ".h5", "--json", json_path.string()});
+  EXPECT_EQ(run.exit_code, 1) << run.output();
+  expect_json_agrees(json_path, run);
+  const auto report = nlohmann::json::parse(read_text(json_path));
+  ASSERT_EQ(report.at("cases").size(), 1u);
+  const auto& c = report.at("cases")[0];
+  EXPECT_EQ(c.at("case"), kNudgedCase);
+  EXPECT_EQ(c.at("status"), "FAIL");
+  EXPECT_EQ(c.at("decisive"), "output");
+}
+
+}  // namespace
