@@ -1,0 +1,109 @@
+#include "bench/bench_support.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <sys/resource.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace ttt::bench {
+
+TTTOptions model_125m_options() {
+  return TTTOptions(768, 12).mini_batch_size(16).rope_theta(10000.0).ttt_base_lr(1.0);
+}
+
+std::shared_ptr<TTTBaseImpl> random_layer(LayerType type, const TTTOptions& options, torch::ScalarType dtype,
+                                          uint64_t seed, torch::Device device) {
+  auto layer = make_layer(type, options);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  torch::NoGradGuard no_grad;
+  for (auto& param : layer->named_parameters()) {
+    auto& p = param.value();
+    const auto noise = at::normal(0.0, 1.0, p.sizes(), gen, torch::dtype(torch::kFloat64));
+    const auto& name = param.key();
+    torch::Tensor value;
+    if (name == "ttt_norm_weight" || name == "post_norm.weight") {
+      value = 1.0 + 0.2 * noise;
+    } else if (name == "learnable_token_idx") {
+      value = 0.05 * noise;
+    } else if (name == "learnable_ttt_lr_bias") {
+      value = 0.5 * noise;
+    } else if (name == "W1" || name == "W2") {
+      value = 0.05 * noise;
+    } else if (p.dim() >= 2) {
+      value = noise / std::sqrt(static_cast<double>(p.size(-1)));  // projections, conv kernels
+    } else {
+      value = 0.1 * noise;  // biases
+    }
+    p.copy_(value);
+  }
+  layer->to(device, dtype);
+  layer->eval();
+  return layer;
+}
+
+torch::Tensor random_hidden(int64_t batch, int64_t length, int64_t hidden, torch::ScalarType dtype, uint64_t seed,
+                            torch::Device device) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return at::normal(0.0, 1.0, {batch, length, hidden}, gen, torch::dtype(torch::kFloat32)).to(device, dtype);
+}
+
+torch::Tensor positions(int64_t start, int64_t length, torch::Device device) {
+  return torch::arange(start, start + length, torch::dtype(torch::kInt64).device(device)).unsqueeze(0);
+}
+
+std::string dtype_name(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat32:
+      return "float32";
+    case torch::kBFloat16:
+      return "bfloat16";
+    case torch::kFloat64:
+      return "float64";
+    default:
+      return c10::toString(dtype);
+  }
+}
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+namespace {
+
+double status_field_mib(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) {
+      std::istringstream values(line.substr(field.size() + 1));
+      double kib = 0;
+      values >> kib;
+      return kib / 1024.0;
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+double current_rss_mib() { return status_field_mib("VmRSS"); }
+double peak_rss_mib() { return status_field_mib("VmHWM"); }
+
+bool reset_peak_rss() {
+  std::ofstream out("/proc/self/clear_refs");
+  if (!out) return false;
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+double ru_maxrss_mib() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+}
+
+}  // namespace ttt::bench

@@ -1,0 +1,49 @@
+#pragma once
+// What the benchmark cases share: the layer shape, random layers and inputs, names,
+// process memory figures.
+
+#include <ttt/ttt.h>
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ttt::bench {
+
+// The TTT layer of the 125M model (ttt-lm-pytorch TTT_STANDARD_CONFIGS["125m"]): hidden 768,
+// 12 heads (head_dim 64), mini-batch 16, rope_theta 10000, no gate, no shared Q/K.
+TTTOptions model_125m_options();
+
+// A layer whose every parameter is moved away from its default initialisation, drawn in
+// float64 on the CPU from one seed, then moved to `device` and `dtype`: the rules of
+// suites/support/test_support.cpp random_layer, repeated here so that the benchmarks build
+// without the test suites (TTT_BUILD_TESTS=OFF).
+std::shared_ptr<TTTBaseImpl> random_layer(LayerType type, const TTTOptions& options, torch::ScalarType dtype,
+                                          uint64_t seed, torch::Device device);
+
+// N(0, 1) hidden states [B, L, C], drawn directly in float32 (no float64 temporary, which
+// would raise the process's peak memory before the measured call), then cast and moved.
+torch::Tensor random_hidden(int64_t batch, int64_t length, int64_t hidden, torch::ScalarType dtype,
+                            uint64_t seed, torch::Device device);
+
+// [1, L] int64 positions start, start + 1, ...
+torch::Tensor positions(int64_t start, int64_t length, torch::Device device);
+
+// "float32", "bfloat16", "float64"
+std::string dtype_name(torch::ScalarType dtype);
+
+// Blocks until queued device work is done (CUDA); nothing on the CPU.
+void synchronize(const torch::Device& device);
+
+// Resident memory of this process from /proc/self/status, in MiB: VmRSS (now) and VmHWM
+// (the high-water mark). reset_peak_rss() writes 5 to /proc/self/clear_refs, which sets
+// VmHWM back to the current RSS (Linux >= 4.0); false when that is not possible.
+double current_rss_mib();
+double peak_rss_mib();
+bool reset_peak_rss();
+// getrusage(RUSAGE_SELF).ru_maxrss in MiB: the peak of the whole process life.
+double ru_maxrss_mib();
+
+}  // namespace ttt::bench
