@@ -1,0 +1,458 @@
+"""bench/run: the C++ layer against the upstream reference, on one machine, in one run.
+
+Runs, for each thread count asked for:
+  1. bench/ttt-bench (Google Benchmark; the C++ layer, float32 CPU, plus CUDA float32 and
+     bfloat16 cases when a GPU is there), JSON out;
+  2. reference/bench_reference.py (the upstream ttt.py through reference/tttref) on the
+     very same case names;
+then the peak-memory probe, one fresh process per (implementation, layer type, L); and
+writes one JSON document (schema_version, environment, results, plus matmul, scaling,
+memory and targets summaries) atomically, and prints the comparison table.
+
+Standard library only: it orchestrates, it does not import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_VERSION = 1
+FULL_LENGTHS = [512, 2048, 8192]
+QUICK_LENGTHS = [512, 2048]
+# Targets of issue 8 (ratios from one run on one machine).
+PREFILL_TARGET = 3.0   # CPU float32 prefill, L=2048: C++ >= 3x the reference's tokens/s
+DECODE_TARGET = 5.0    # CPU float32 decode per token: C++ >= 5x the reference
+SCALING_TARGET = 1.25  # per-token time at the longest L / at the shortest: within 25 %
+# Google Benchmark appends these to a case's name; they are not part of our names.
+GBENCH_SUFFIX = re.compile(r"^(real_time|process_time|manual_time|min_time:.*|min_warmup_time:.*|"
+                           r"repeats:.*|iterations:.*)$")
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="bench/run",
+        description="Time the C++ TTT layer and the upstream Python reference on the same cases, "
+                    "print the comparison and write one JSON file (docs/PERFORMANCE.md).")
+    p.add_argument("--quick", action="store_true",
+                   help="under a minute on 2 cores: L=512,2048, one short repetition, C++ memory only")
+    p.add_argument("--json", type=Path, default=ROOT / "out" / "bench.json",
+                   help="output file, written atomically (default out/bench.json)")
+    p.add_argument("--threads", default="1",
+                   help="comma-separated intra-op thread counts, each run on both sides (default 1; "
+                        "'1,2' for both figures)")
+    p.add_argument("--lengths", default=None, help="prefill lengths (default 512,2048,8192; quick 512,2048)")
+    p.add_argument("--decode-prompt", type=int, default=2048, help="decode prompt length (default 2048)")
+    p.add_argument("--repetitions", type=int, default=None, help="repetitions per case, median kept (default 3; quick 1)")
+    p.add_argument("--min-time", type=float, default=None,
+                   help="seconds each repetition runs at least (default 0.5; quick 0.05)")
+    p.add_argument("--filter", default="", help="regular expression on case names, both sides")
+    p.add_argument("--build-dir", type=Path, default=ROOT / "build" / "default",
+                   help="CMake build tree holding bench/ttt-bench (default build/default, the 'default' preset)")
+    p.add_argument("--no-build", action="store_true", help="use the ttt-bench already built")
+    p.add_argument("--no-reference", action="store_true", help="C++ side only")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory probe")
+    p.add_argument("--reference-memory", action="store_true",
+                   help="probe the reference's memory in --quick mode too (always done otherwise)")
+    p.add_argument("--no-cuda", action="store_true", help="CPU cases only, even with a GPU")
+    p.add_argument("--reference", default=None, help="upstream checkout or bare git directory (see reference/README.md)")
+    args = p.parse_args(argv)
+    args.threads = [int(t) for t in args.threads.split(",") if t]
+    if not args.threads or min(args.threads) < 1:
+        p.error("--threads needs positive integers")
+    if args.lengths:
+        args.lengths = [int(x) for x in args.lengths.split(",") if x]
+    else:
+        args.lengths = QUICK_LENGTHS if args.quick else FULL_LENGTHS
+    if args.repetitions is None:
+        args.repetitions = 1 if args.quick else 3
+    if args.min_time is None:
+        args.min_time = 0.05 if args.quick else 0.5
+    return args
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------
+def build(args) -> Path:
+    binary = args.build_dir / "bench" / "ttt-bench"
+    if args.no_build:
+        if not binary.exists():
+            sys.exit(f"bench/run: {binary} does not exist; drop --no-build or build it")
+        return binary
+    env = dict(os.environ)
+    env.setdefault("CCACHE_SLOPPINESS", "pch_defines,time_macros,include_file_mtime,include_file_ctime")
+    if not (args.build_dir / "build.ninja").exists():
+        if args.build_dir.resolve() != (ROOT / "build" / "default").resolve():
+            sys.exit(f"bench/run: {args.build_dir} is not a configured build tree")
+        log("bench/run: configuring the 'default' preset")
+        subprocess.run(["cmake", "--preset", "default"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    log("bench/run: building ttt-bench")
+    subprocess.run(["cmake", "--build", str(args.build_dir), "--target", "ttt-bench"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    return binary
+
+
+def thread_env(threads: int) -> dict:
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = str(threads)
+    env["MKL_NUM_THREADS"] = str(threads)
+    return env
+
+
+def run_cpp(binary: Path, args, threads: int, workdir: Path) -> tuple[list[dict], dict]:
+    out = workdir / f"cpp-{threads}.json"
+    cmd = [str(binary), f"--ttt_threads={threads}", "--ttt_lengths=" + ",".join(map(str, args.lengths)),
+           f"--ttt_decode_prompt={args.decode_prompt}", f"--benchmark_out={out}", "--benchmark_out_format=json",
+           f"--benchmark_min_time={args.min_time}", f"--benchmark_repetitions={args.repetitions}",
+           "--benchmark_counters_tabular=true"]
+    if args.repetitions > 1:
+        cmd.append("--benchmark_report_aggregates_only=true")
+    if args.filter:
+        cmd.append(f"--benchmark_filter={args.filter}")
+    if args.no_cuda:
+        cmd.append("--ttt_no_cuda")
+    log(f"bench/run: C++, {threads} thread(s): {' '.join(cmd)}")
+    subprocess.run(cmd, cwd=ROOT, env=thread_env(threads), check=True, stdout=sys.stderr)
+    doc = json.loads(out.read_text())
+    context = doc.get("context", {})
+    env = json.loads(context["ttt_environment"]) if "ttt_environment" in context else {}
+    env["gbench_context"] = {k: v for k, v in context.items() if k not in ("ttt_environment", "caches")}
+    return cpp_results(doc, args.repetitions, threads), env
+
+
+def base_name(name: str) -> str:
+    parts = name.split("/")
+    while parts and GBENCH_SUFFIX.match(parts[-1]):
+        parts.pop()
+    return "/".join(parts)
+
+
+def to_seconds(value: float, unit: str) -> float:
+    return value * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def cpp_results(doc: dict, repetitions: int, threads: int) -> list[dict]:
+    """Google Benchmark's JSON -> our result entries (the median aggregate when repeated)."""
+    runs: dict[str, dict] = {}
+    errors: dict[str, str] = {}
+    for b in doc.get("benchmarks", []):
+        name = base_name(b.get("run_name", b["name"]))
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                runs[name] = b
+        elif repetitions == 1 or name not in runs:
+            runs.setdefault(name, b)
+    results = []
+    for name, b in runs.items():
+        kind, layer_type, dtype, device = name.split("/")[:4]
+        seconds = to_seconds(b["real_time"], b.get("time_unit", "ns"))
+        tokens = b.get("tokens", 0.0)
+        flops = b.get("flops", 0.0)
+        entry = {"name": name, "impl": "cpp", "kind": kind, "layer_type": layer_type, "dtype": dtype,
+                 "device": device, "batch": int(b.get("batch", 1)), "seq_len": int(b.get("seq_len", 0)),
+                 "tokens_per_s": tokens / seconds if seconds > 0 else 0.0, "seconds": seconds,
+                 "iterations": int(b.get("iterations", 0)), "repetitions": repetitions,
+                 "tokens_per_iteration": int(tokens), "threads": threads}
+        if flops > 0:
+            entry["flops_per_iteration"] = flops
+            entry["flops_per_s"] = flops / seconds
+        if "fixtures" in b:
+            entry["fixtures"] = int(b["fixtures"])
+        results.append(entry)
+    for name, message in errors.items():
+        log(f"bench/run: C++ case {name} failed: {message}")
+        kind, layer_type, dtype, device = name.split("/")[:4]
+        results.append({"name": name, "impl": "cpp", "kind": kind, "layer_type": layer_type, "dtype": dtype,
+                        "device": device, "batch": 1, "seq_len": 0, "tokens_per_s": 0.0, "error": message,
+                        "threads": threads})
+    return results
+
+
+def run_reference(args, threads: int, workdir: Path) -> tuple[list[dict], dict]:
+    out = workdir / f"reference-{threads}.json"
+    cmd = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "reference" / "bench_reference.py"),
+           f"--threads={threads}", "--lengths=" + ",".join(map(str, args.lengths)),
+           f"--decode-prompt={args.decode_prompt}", f"--repetitions={args.repetitions}",
+           f"--min-time={args.min_time}", f"--json={out}"]
+    if args.filter:
+        cmd.append(f"--filter={args.filter}")
+    if args.no_cuda:
+        cmd.append("--no-cuda")
+    if args.reference:
+        cmd.append(f"--reference={args.reference}")
+    log(f"bench/run: reference, {threads} thread(s)")
+    subprocess.run(cmd, cwd=ROOT, env=thread_env(threads), check=True, stdout=sys.stderr)
+    doc = json.loads(out.read_text())
+    return doc["results"], doc["environment"]
+
+
+def run_memory(binary: Path, args, threads: int, with_reference: bool) -> list[dict]:
+    """One fresh process per (impl, layer type, L): peak RSS of a single first prefill."""
+    rows = []
+    impls = ["cpp"] + (["reference"] if with_reference else [])
+    for impl in impls:
+        for layer_type in ("linear", "mlp"):
+            for length in args.lengths:
+                spec = f"{layer_type}:{length}"
+                if impl == "cpp":
+                    cmd = [str(binary), f"--ttt_threads={threads}", f"--ttt_peak_rss={spec}"]
+                else:
+                    cmd = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "reference" / "bench_reference.py"),
+                           f"--threads={threads}", f"--peak-rss={spec}"]
+                    if args.reference:
+                        cmd.append(f"--reference={args.reference}")
+                done = subprocess.run(cmd, cwd=ROOT, env=thread_env(threads), check=True, capture_output=True,
+                                      text=True)
+                rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+                r = rows[-1]
+                log(f"bench/run: memory {impl:9s} {spec:12s} forward {r['forward_mib']:8.1f} MiB "
+                    f"(peak {r['peak_rss_mib']:.1f}, baseline {r['baseline_rss_mib']:.1f})")
+    return rows
+
+
+# ------------------------------------------------------------------------------------------
+def matmul_summary(results: list[dict]) -> tuple[list[dict], dict]:
+    """The gemm cases leave `results` for environment.matmul; the machine's rate per
+    (device, dtype, threads) is the best of the two measurements of it."""
+    rows, best = [], {}
+    for r in results:
+        if r["kind"] != "gemm" or "flops_per_s" not in r:
+            continue
+        m = re.search(r"M:(\d+)/K:(\d+)/N:(\d+)", r["name"])
+        rows.append({"impl": r["impl"], "device": r["device"], "dtype": r["dtype"], "threads": r["threads"],
+                     "m": int(m[1]), "k": int(m[2]), "n": int(m[3]), "flops_per_s": r["flops_per_s"],
+                     "seconds": r.get("seconds")})
+        key = (r["device"], r["dtype"], r["threads"])
+        best[key] = max(best.get(key, 0.0), r["flops_per_s"])
+    return rows, best
+
+
+def attach_flops(results: list[dict], best: dict) -> None:
+    """The reference does the same arithmetic as the C++ layer on the same case, so its
+    FLOP/s use the C++ analytic count (bench/flops.cpp) of the same-named case."""
+    flops = {r["name"]: r["flops_per_iteration"] for r in results if r["impl"] == "cpp" and "flops_per_iteration" in r}
+    for r in results:
+        if r["impl"] == "reference" and r["name"] in flops and r.get("seconds"):
+            r["flops_per_iteration"] = flops[r["name"]]
+            r["flops_per_s"] = flops[r["name"]] / r["seconds"]
+        peak = best.get((r["device"], r["dtype"], r["threads"]))
+        if peak and "flops_per_s" in r:
+            r["matmul_fraction"] = r["flops_per_s"] / peak
+
+
+def scaling_summary(results: list[dict]) -> list[dict]:
+    rows = []
+    groups: dict[tuple, dict[int, float]] = {}
+    for r in results:
+        if r["kind"] == "prefill" and r.get("tokens_per_s"):
+            groups.setdefault((r["impl"], r["layer_type"], r["dtype"], r["device"], r["threads"]), {})[r["seq_len"]] = \
+                1.0 / r["tokens_per_s"]
+    for (impl, layer_type, dtype, device, threads), per_token in sorted(groups.items()):
+        lo, hi = min(per_token), max(per_token)
+        row = {"impl": impl, "layer_type": layer_type, "dtype": dtype, "device": device, "threads": threads,
+               "per_token_us": {str(L): per_token[L] * 1e6 for L in sorted(per_token)}}
+        if hi > lo:
+            ratio = per_token[hi] / per_token[lo]
+            row.update({"from_len": lo, "to_len": hi, "ratio": ratio, "target": SCALING_TARGET,
+                        "within_target": abs(ratio - 1.0) <= SCALING_TARGET - 1.0})
+        rows.append(row)
+    return rows
+
+
+def memory_summary(rows: list[dict]) -> list[dict]:
+    """Per (impl, layer type): MiB per L, the slope between successive lengths, and how far
+    the slopes agree (1.0 = memory exactly affine in L)."""
+    out = []
+    groups: dict[tuple, dict[int, dict]] = {}
+    for r in rows:
+        groups.setdefault((r["impl"], r["layer_type"], r["threads"]), {})[r["seq_len"]] = r
+    for (impl, layer_type, threads), by_len in sorted(groups.items()):
+        lengths = sorted(by_len)
+        row = {"impl": impl, "layer_type": layer_type, "threads": threads,
+               "forward_mib": {str(L): by_len[L]["forward_mib"] for L in lengths},
+               "peak_rss_mib": {str(L): by_len[L]["peak_rss_mib"] for L in lengths},
+               "forward_kib_per_token": {str(L): by_len[L]["forward_mib"] * 1024 / L for L in lengths}}
+        slopes = [(by_len[b]["forward_mib"] - by_len[a]["forward_mib"]) / (b - a) * 1024
+                  for a, b in zip(lengths, lengths[1:])]
+        if slopes:
+            row["slope_kib_per_token"] = slopes
+        if len(slopes) >= 2 and slopes[0] > 0:
+            row["slope_ratio_last_first"] = slopes[-1] / slopes[0]
+        out.append(row)
+    return out
+
+
+def targets_summary(results: list[dict], scaling: list[dict]) -> list[dict]:
+    by = {(r["name"], r["impl"]): r for r in results}
+    rows = []
+    for r in results:
+        if r["impl"] != "cpp" or r["device"] != "cpu" or r["dtype"] != "float32":
+            continue
+        ref = by.get((r["name"], "reference"))
+        if not ref or not ref.get("tokens_per_s"):
+            continue
+        if r["kind"] == "prefill" and r["seq_len"] == 2048:
+            target = PREFILL_TARGET
+        elif r["kind"] == "decode":
+            target = DECODE_TARGET
+        else:
+            continue
+        ratio = r["tokens_per_s"] / ref["tokens_per_s"]
+        rows.append({"what": f"{r['kind']} {r['layer_type']} C++/reference tokens/s", "name": r["name"],
+                     "threads": r["threads"], "value": ratio, "target": f">= {target}", "met": ratio >= target})
+    for s in scaling:
+        if "ratio" in s and s["device"] == "cpu":
+            rows.append({"what": f"{s['impl']} {s['layer_type']} per-token time L={s['to_len']} / L={s['from_len']}",
+                         "threads": s["threads"], "value": s["ratio"], "target": f"within {SCALING_TARGET - 1:.0%}",
+                         "met": s["within_target"]})
+    return rows
+
+
+# ------------------------------------------------------------------------------------------
+def fmt_rate(x):
+    if x is None:
+        return "-"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= scale:
+            return f"{x / scale:.2f}{unit}"
+    return f"{x:.1f}"
+
+
+def print_table(results: list[dict], matmul: dict, scaling, memory, targets) -> None:
+    by = {(r["name"], r["impl"]): r for r in results}
+    names = []
+    for r in results:
+        if r["name"] not in names:
+            names.append(r["name"])
+    print()
+    print(f"{'case':58s} {'C++ tok/s':>10s} {'ref tok/s':>10s} {'C++/ref':>8s} "
+          f"{'C++ FLOP/s':>10s} {'of mm':>6s} {'ref FLOP/s':>10s} {'of mm':>6s}")
+    for name in names:
+        c, ref = by.get((name, "cpp")), by.get((name, "reference"))
+        ct = c.get("tokens_per_s") if c else None
+        rt = ref.get("tokens_per_s") if ref else None
+        ratio = f"{ct / rt:7.2f}x" if ct and rt else "-"
+        cf = c.get("flops_per_s") if c else None
+        rf = ref.get("flops_per_s") if ref else None
+        cm = f"{c['matmul_fraction']:.1%}" if c and "matmul_fraction" in c else "-"
+        rm = f"{ref['matmul_fraction']:.1%}" if ref and "matmul_fraction" in ref else "-"
+        print(f"{name:58s} {fmt_rate(ct):>10s} {fmt_rate(rt):>10s} {ratio:>8s} "
+              f"{fmt_rate(cf):>10s} {cm:>6s} {fmt_rate(rf):>10s} {rm:>6s}")
+    print()
+    for (device, dtype, threads), rate in sorted(matmul.items()):
+        print(f"matmul {device} {dtype} {threads} thread(s), 2048x768 @ 768x768: {fmt_rate(rate)}FLOP/s "
+              "(best of the C++ and Python measurements; 'of mm' above is relative to it)")
+    if scaling:
+        print("\nscaling: per-token time (us) by L, and its ratio longest/shortest")
+        for s in scaling:
+            per = "  ".join(f"L={L}: {v:.1f}" for L, v in s["per_token_us"].items())
+            extra = f"  ratio {s['ratio']:.2f} ({'ok' if s['within_target'] else 'OUTSIDE'} 25%)" if "ratio" in s else ""
+            print(f"  {s['impl']:9s} {s['layer_type']:6s} {s['device']} {s['threads']}t  {per}{extra}")
+    if memory:
+        print("\nmemory of one prefill (MiB above the RSS before the call; fresh process per L)")
+        for m in memory:
+            per = "  ".join(f"L={L}: {v:.1f}" for L, v in m["forward_mib"].items())
+            slopes = ", ".join(f"{s:.1f}" for s in m.get("slope_kib_per_token", []))
+            print(f"  {m['impl']:9s} {m['layer_type']:6s} {per}   slope KiB/token: {slopes}")
+    if targets:
+        print("\ntargets")
+        for t in targets:
+            print(f"  {'MET ' if t['met'] else 'MISS'} {t['what']} ({t['threads']}t): {t['value']:.2f} (target {t['target']})")
+
+
+def write_json_atomically(path: Path, doc: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.time()
+    binary = build(args)
+    load_before = os.getloadavg()
+    results, cpp_env, ref_env = [], {}, {}
+    with tempfile.TemporaryDirectory(prefix="ttt-bench-") as tmp:
+        workdir = Path(tmp)
+        for threads in args.threads:
+            rows, cpp_env = run_cpp(binary, args, threads, workdir)
+            results += rows
+            if not args.no_reference:
+                rows, ref_env = run_reference(args, threads, workdir)
+                results += rows
+    memory_rows = []
+    if not args.no_memory:
+        memory_rows = run_memory(binary, args, args.threads[0],
+                                 with_reference=not args.no_reference and (not args.quick or args.reference_memory))
+    load_after = os.getloadavg()
+
+    matmul_rows, best = matmul_summary(results)
+    attach_flops(results, best)
+    results = [r for r in results if r["kind"] != "gemm"]
+    scaling = scaling_summary(results)
+    memory = memory_summary(memory_rows)
+    targets = targets_summary(results, scaling)
+
+    environment = {
+        "cpu_model": cpp_env.get("cpu_model") or ref_env.get("cpu_model"),
+        "threads": args.threads[0],
+        "thread_counts": args.threads,
+        "nproc": os.cpu_count(),
+        "libtorch_version": cpp_env.get("libtorch_version"),
+        "torch_python_version": ref_env.get("torch_version"),
+        "device": cpp_env.get("device", "cpu"),
+        "device_name": cpp_env.get("device_name"),
+        "cuda_available": cpp_env.get("cuda_available"),
+        "git_commit": cpp_env.get("git_commit"),
+        "git_dirty": cpp_env.get("git_dirty"),
+        "host": cpp_env.get("host"),
+        "reference_commit": ref_env.get("reference_commit"),
+        "load_average_before": list(load_before),
+        "load_average_after": list(load_after),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+        "quick": args.quick,
+        "repetitions": args.repetitions,
+        "min_time_s": args.min_time,
+        "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "wall_s": round(time.time() - started, 1),
+        "matmul": matmul_rows,
+        "matmul_flops_per_s": {f"{d}/{t}/threads:{n}": v for (d, t, n), v in sorted(best.items())},
+        "cpp": cpp_env,
+        "reference": ref_env,
+    }
+    doc = {"schema_version": SCHEMA_VERSION, "environment": environment, "results": results,
+           "scaling": scaling, "memory": memory, "memory_runs": memory_rows, "targets": targets}
+    print_table(results, best, scaling, memory, targets)
+    write_json_atomically(args.json, doc)
+    print(f"\nwrote {args.json} ({len(results)} results, {environment['wall_s']} s; "
+          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
