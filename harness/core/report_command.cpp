@@ -5,14 +5,41 @@
 #include <harness/core/report_inputs.h>
 #include <harness/core/report_junit.h>
 
+#include <sys/stat.h>
+
+#include <ctime>
 #include <ostream>
 
 namespace ttt::harness {
+namespace {
+
+// When a folded-in file was written: scripts/main folds in whatever an earlier scripts/test
+// left in out/, and a reviewer should see how old it is.
+nlohmann::json modified_utc(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return nullptr;
+  std::tm tm{};
+  ::gmtime_r(&info.st_mtime, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
 
 void add_report_sections(nlohmann::json& report, const ReportSources& sources) {
-  if (!sources.junit_path.empty()) report["suites"] = suites_section(sources.junit_path, sources.ctest_tests_path);
-  if (!sources.long_series_path.empty()) report["long_sequence"] = long_series_section(sources.long_series_path);
-  if (!sources.bench_path.empty()) report["benchmarks"] = benchmarks_section(sources.bench_path);
+  if (!sources.junit_path.empty()) {
+    report["suites"] = suites_section(sources.junit_path, sources.ctest_tests_path);
+    report["suites"]["source_modified_utc"] = modified_utc(sources.junit_path);
+  }
+  if (!sources.long_series_path.empty()) {
+    report["long_sequence"] = long_series_section(sources.long_series_path);
+    report["long_sequence"]["source_modified_utc"] = modified_utc(sources.long_series_path);
+  }
+  if (!sources.bench_path.empty()) {
+    report["benchmarks"] = benchmarks_section(sources.bench_path);
+    report["benchmarks"]["source_modified_utc"] = modified_utc(sources.bench_path);
+  }
 }
 
 DiffResult attach_baseline_diff(nlohmann::json& report, const std::string& baseline_path, const DiffOptions& options) {

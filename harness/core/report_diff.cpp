@@ -30,6 +30,12 @@ std::string num(double value) {
   return buf;
 }
 
+std::string tokens_per_s(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", value);
+  return buf;
+}
+
 std::string percent(double fraction) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f%%", fraction * 100);
@@ -251,7 +257,7 @@ void diff_benchmarks(const json& base, const json& current, Collector& out) {
       continue;
     }
     if (was <= 0 || now->second >= was * (1 - out.options().slowdown)) continue;
-    std::string detail = "C++ " + num(was) + " -> " + num(now->second) + " tokens/s (-" +
+    std::string detail = "C++ " + tokens_per_s(was) + " -> " + tokens_per_s(now->second) + " tokens/s (-" +
                          percent(1 - now->second / was) + ", threshold " + percent(out.options().slowdown) + ")";
     // The reference on the same machine tells a slower machine from a slower port.
     const auto ref_before = before["reference"].find(key);
