@@ -229,13 +229,21 @@ void diff_long_series(const json& base, const json& current, Collector& out) {
   }
 }
 
+// One benchmark case across impls and reports: the name, plus each identifying field whose
+// value the name does not already spell ("prefill/linear/float32/cpu/B:1/L:512/threads:1"
+// stays as it is; a bare "prefill" gains " linear float32 cpu batch=1 seq_len=512").
+// The page (reports/report.html, benchKey) builds the same key.
 std::string bench_key(const json& r) {
-  std::string key = text(r, "name");
+  const std::string name = text(r, "name");
+  std::string key = name;
   for (const char* field : {"layer_type", "dtype", "device"}) {
-    if (!text(r, field).empty()) key += " " + text(r, field);
+    const auto value = text(r, field);
+    if (!value.empty() && name.find(value) == std::string::npos) key += " " + value;
   }
-  for (const char* field : {"batch", "seq_len"}) {
-    if (r.contains(field) && r[field].is_number_integer()) key += std::string(" ") + field + "=" + std::to_string(r[field].get<long long>());
+  for (const char* field : {"batch", "seq_len", "threads"}) {
+    if (!r.contains(field) || !r[field].is_number_integer()) continue;
+    const auto value = std::to_string(r[field].get<long long>());
+    if (name.find(value) == std::string::npos) key += std::string(" ") + field + "=" + value;
   }
   return key;
 }
@@ -248,8 +256,12 @@ void diff_benchmarks(const json& base, const json& current, Collector& out) {
   }
   // impl -> key -> tokens/s
   std::map<std::string, std::map<std::string, double>> before, after;
+  std::map<std::string, std::string> errors;  // key -> why the C++ case failed to run now
   for (const auto& r : base["benchmarks"]["results"]) before[text(r, "impl")][bench_key(r)] = r["tokens_per_s"].get<double>();
-  for (const auto& r : current["benchmarks"]["results"]) after[text(r, "impl")][bench_key(r)] = r["tokens_per_s"].get<double>();
+  for (const auto& r : current["benchmarks"]["results"]) {
+    after[text(r, "impl")][bench_key(r)] = r["tokens_per_s"].get<double>();
+    if (text(r, "impl") == "cpp" && !text(r, "error").empty()) errors[bench_key(r)] = text(r, "error");
+  }
   for (const auto& [key, was] : before["cpp"]) {
     const auto now = after["cpp"].find(key);
     if (now == after["cpp"].end()) {
@@ -266,6 +278,7 @@ void diff_benchmarks(const json& base, const json& current, Collector& out) {
       const double change = ref_after->second / ref_before->second - 1;
       detail += std::string("; Python reference ") + (change < 0 ? "-" : "+") + percent(std::fabs(change));
     }
+    if (errors.count(key)) detail += "; failed to run: " + errors[key];
     out.add(true, "slowdown", key, detail);
   }
 }

@@ -132,6 +132,25 @@ TEST(ReportDiff, SuiteTestsSeriesAndBenchmarks) {
   EXPECT_EQ(result.regressions(), 5) << lines;
 }
 
+TEST(ReportDiff, BenchRunNamesKeepThreadCountsApartAndAFailedCaseSaysWhy) {
+  // bench/run names spell every field; the same case at 1 and 2 threads is two cases.
+  const auto result_for = [](int threads, double tokens_per_s) {
+    const auto name = "prefill/linear/float32/cpu/B:1/L:512/threads:" + std::to_string(threads);
+    return json{{"name", name}, {"impl", "cpp"}, {"layer_type", "linear"}, {"dtype", "float32"}, {"device", "cpu"},
+                {"batch", 1}, {"seq_len", 512}, {"threads", threads}, {"tokens_per_s", tokens_per_s}};
+  };
+  auto base = synthetic_report();
+  base["benchmarks"]["results"] = {result_for(1, 2000), result_for(2, 3800)};
+  auto current = base;
+  current["benchmarks"]["results"][1]["tokens_per_s"] = 0.0;
+  current["benchmarks"]["results"][1]["error"] = "CUDA out of memory";
+  const auto result = harness::diff_reports(base, current, DiffOptions{});
+  const auto* slow = find(result, "slowdown", "prefill/linear/float32/cpu/B:1/L:512/threads:2");
+  ASSERT_NE(slow, nullptr) << all_lines(result);
+  EXPECT_NE(slow->detail.find("failed to run: CUDA out of memory"), std::string::npos) << slow->detail;
+  EXPECT_EQ(result.regressions(), 1) << all_lines(result);
+}
+
 TEST(ReportDiff, SectionsAbsentFromTheNewReportAreNotedNotFailed) {
   const auto base = synthetic_report();
   auto current = base;
