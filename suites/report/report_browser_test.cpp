@@ -162,6 +162,37 @@ TEST_F(Browser, SyntheticReportWithBaselineRendersEverythingAReviewerNeeds) {
   screenshot(html, "synthetic-report.png", "1400,2400");
 }
 
+TEST_F(Browser, CaseTableSortsFiltersAndOpensDetails) {
+  write_json(folder_ + "/report.json", synthetic_report());
+  const auto html = folder_ + "/report.html";
+  ASSERT_EQ(run_harness("report --from " + shell_quoted(folder_ + "/report.json") + " --html " + shell_quoted(html)).exit_code, 0);
+  // What a reviewer's clicks do, scripted after the page's own script: sort by case id,
+  // open the first row's details, then filter.
+  auto page_text = read_text(html);
+  const std::string clicks = R"js(<script>
+    var table = document.getElementById("cases-table");
+    Array.prototype.find.call(table.querySelectorAll("th"), function (th) { return th.textContent.indexOf("case") === 0; }).click();
+    document.body.setAttribute("data-sorted", Array.prototype.map.call(table.querySelectorAll("tbody tr[data-key]"), function (tr) { return tr.getAttribute("data-key"); }).join("|"));
+    table.querySelector("tbody button.toggle").click();
+    document.body.setAttribute("data-details", table.querySelectorAll("tr.detail").length);
+    var filter = table.parentNode.parentNode.querySelector("input.filter");
+    filter.value = "mlp_";
+    filter.dispatchEvent(new Event("input"));
+    document.body.setAttribute("data-filtered", table.querySelectorAll("tbody tr[data-key]").length);
+  </script></body>)js";
+  page_text.replace(page_text.rfind("</body>"), 7, clicks);
+  const auto clicked = folder_ + "/clicked.html";
+  write_text(clicked, page_text);
+
+  const auto page = open(clicked);
+  EXPECT_EQ(page.console, "") << "the page logged to the console";
+  expect_contains(page.dom, "data-sorted=\"file fixtures/broken.h5|linear_&lt;img src=x onerror=alert(1)&gt;_f64|"
+                            "linear_rope_f32_b2_l75_k16|linear_rope_f64_b2_l64_k16|mlp_decode_f64_p6_t5_k1|mlp_rope_f32_cuda_only\"");
+  expect_contains(page.dom, "data-details=\"1\"");
+  expect_contains(page.dom, "data-filtered=\"2\"");
+  expect_contains(page.dom, "hidden_size");  // the opened details show the config
+}
+
 TEST_F(Browser, ReportFromCommittedFixturesRenders) {
   // The real path: check runs two committed fixtures and writes both reports.
   const auto json_path = folder_ + "/report.json";
