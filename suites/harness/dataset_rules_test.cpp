@@ -20,8 +20,8 @@ struct Removal {
 };
 
 bool is_optional(const std::string& group, const std::string& name) {
-  return name.size() > 5 && name.compare(name.size() - 5, 5, "_fp64") == 0 ||
-         (group == "state" && name.rfind("ttt_conv_", 0) == 0);
+  const bool fp64_reference = name.size() > 5 && name.compare(name.size() - 5, 5, "_fp64") == 0;
+  return fp64_reference || (group == "state" && name.rfind("ttt_conv_", 0) == 0);
 }
 
 // Every dataset the builder writes that the contract requires, for each variant.

@@ -131,13 +131,23 @@ void H5Edit::put_dataset(const std::string& path, hid_t file_type, hid_t memory_
 
 void H5Edit::put_unwritten_dataset(const std::string& path, hid_t file_type,
                                    const std::vector<hsize_t>& dims,
-                                   const std::vector<hsize_t>& chunk) {
+                                   const std::vector<hsize_t>& chunk, bool unlimited) {
   if (H5Lexists(file(), path.c_str(), H5P_DEFAULT) > 0) remove(path);
-  H5Handle space = must(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+  const std::vector<hsize_t> max_dims(dims.size(), H5S_UNLIMITED);
+  H5Handle space = must(H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
+                                         unlimited ? max_dims.data() : nullptr),
                         H5Sclose, "space");
   H5Handle create = must(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "plist");
   check(H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()), "chunk");
   must(H5Dcreate2(file(), path.c_str(), file_type, space.get(), H5P_DEFAULT, create.get(),
+                  H5P_DEFAULT),
+       H5Dclose, "create " + path);
+}
+
+void H5Edit::put_null_dataset(const std::string& path, hid_t file_type) {
+  if (H5Lexists(file(), path.c_str(), H5P_DEFAULT) > 0) remove(path);
+  H5Handle space = must(H5Screate(H5S_NULL), H5Sclose, "space");
+  must(H5Dcreate2(file(), path.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
                   H5P_DEFAULT),
        H5Dclose, "create " + path);
 }

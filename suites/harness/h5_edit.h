@@ -40,10 +40,13 @@ class H5Edit {
   void put_dataset(const std::string& path, hid_t file_type, hid_t memory_type,
                    const std::vector<hsize_t>& dims, const void* data,
                    const std::vector<hsize_t>& chunk = {});
-  // A dataset of `dims` whose storage is never written (late allocation): huge extents in a
-  // tiny file.
+  // A chunked dataset of `dims` whose storage is never written: huge extents (or chunks)
+  // in a tiny file. `unlimited` lets the chunk exceed the extent.
   void put_unwritten_dataset(const std::string& path, hid_t file_type,
-                             const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk);
+                             const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk,
+                             bool unlimited = false);
+  // A dataset with a null dataspace (no values at all).
+  void put_null_dataset(const std::string& path, hid_t file_type);
 
  private:
   hid_t open_object(const std::string& path);
