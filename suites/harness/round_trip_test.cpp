@@ -3,8 +3,10 @@
 #include "h5_edit.h"
 #include "test_support.h"
 
-#include <filesystem>
+#include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <thread>
 
 namespace ttt::harness::testing {
 namespace {
@@ -157,6 +159,18 @@ TEST(RoundTripDetails, UnknownIntermediatesAndStateAreHandledAsDocumented) {
   EXPECT_EQ(loaded.intermediates.size(), 3u);
   EXPECT_TRUE(loaded.intermediates.at("my_debug_tensor").data ==
               fixture.intermediates.at("my_debug_tensor").data);
+}
+
+TEST(RoundTripDetails, WritingTheSameFixtureTwiceGivesTheSameBytes) {
+  TempDir dir;
+  FixtureOptions options;
+  options.layer_type = "mlp";
+  options.mode = "decode";
+  const Fixture fixture = make_fixture(options);
+  const std::string first = WriteTemp(dir, fixture, "first.h5");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a timestamp would differ
+  const std::string second = WriteTemp(dir, fixture, "second.h5");
+  EXPECT_TRUE(read_bytes(first) == read_bytes(second));
 }
 
 TEST(AtomicWrite, LeavesNoTemporaryAndReplacesAnExistingFile) {
