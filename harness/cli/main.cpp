@@ -46,7 +46,6 @@ int main(int argc, char** argv) {
   check_cmd->add_flag("--no-manifest", check.no_manifest, "Run files whose sha256 is not in their folder's manifest");
   check_cmd->add_option("--filter", check.filter, "Only cases whose id matches this regular expression");
   check_cmd->add_option("--threads", check.threads, "Intra-op CPU threads (default 1)");
-  check_cmd->add_option("--read-timeout", check.read_timeout_seconds, "Seconds allowed to read and validate one file");
 
   ttt::harness::ReportCommandOptions report;
   auto* report_cmd = app.add_subcommand("report", "Write the HTML report of a saved JSON report");

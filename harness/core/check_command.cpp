@@ -4,7 +4,6 @@
 #include <harness/core/report_inputs.h>
 #include <harness/core/report_json.h>
 #include <harness/core/runner.h>
-#include <harness/core/sandbox.h>
 #include <harness/fixture/fixture.h>
 #include <harness/fixture/manifest.h>
 
@@ -127,35 +126,22 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
         continue;
       }
     }
-    // Read and validate in a child first: a hostile file may crash the HDF5 library itself.
-    const auto isolated = run_isolated(
-        [&file]() -> std::string {
-          try {
-            load_fixture(file);
-            return "";
-          } catch (const std::exception& e) {
-            return e.what();
-          }
-        },
-        options.read_timeout_seconds);
+    // load_fixture reads the file in a forked child first, so a file that crashes or hangs
+    // the HDF5 library comes back as a FixtureError (an ERROR line), never a dead run.
     CaseResult result;
-    if (!isolated.ok) {
-      result = error_result(file, isolated.error);
-    } else {
-      try {
-        const auto fixture = load_fixture(file);
-        if (filter && !std::regex_search(fixture.case_id, *filter)) continue;
-        if (use_cuda && !cuda_ready) {
-          result.file = file;
-          result.case_id = fixture.case_id;
-          result.status = Status::Skip;
-          result.message = "(CUDA requested but no CUDA device is available)";
-        } else {
-          result = run_fixture(fixture, run);
-        }
-      } catch (const std::exception& e) {
-        result = error_result(file, e.what());
+    try {
+      const auto fixture = load_fixture(file);
+      if (filter && !std::regex_search(fixture.case_id, *filter)) continue;
+      if (use_cuda && !cuda_ready) {
+        result.file = file;
+        result.case_id = fixture.case_id;
+        result.status = Status::Skip;
+        result.message = "(CUDA requested but no CUDA device is available)";
+      } else {
+        result = run_fixture(fixture, run);
       }
+    } catch (const std::exception& e) {
+      result = error_result(file, e.what());
     }
     result.manifest = trust;
     results.push_back(std::move(result));

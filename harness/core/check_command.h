@@ -22,7 +22,6 @@ struct CheckOptions {
   ReportSources sources;           // suite results, long-sequence series, benchmarks to fold in
   bool no_manifest = false;        // trust files whose sha256 is not in their folder's manifest
   std::string filter;              // regex on the case id; other cases are not run
-  int read_timeout_seconds = 120;  // per file, for the isolated validation
   // Intra-op threads. Fixture-sized work gains nothing from more, and OpenMP's spin-waits
   // collapse (100x slower seen) when a CI machine's cores are shared with other processes.
   int threads = 1;
