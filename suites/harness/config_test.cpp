@@ -143,15 +143,15 @@ TEST(ConfigRange, NumberTooLargeForADoubleIsMalformedJson) {
                         "number overflow parsing '1e999'");
 }
 
-TEST(ConfigRange, OddHeadDimIsFineWithoutRope) {
+TEST(ConfigRange, OddHeadDimIsRefusedWithoutRopeToo) {
   Fixture fixture = make_fixture();
   fixture.config.use_rope = false;
   fixture.config.num_attention_heads = 8;  // head_dim 1
-  // Shapes then follow H = 8, f = 1; only the head-dim rule is under test here.
   try {
     validate_fixture(fixture);
+    ADD_FAILURE() << "an odd head_dim was accepted";
   } catch (const FixtureError& e) {
-    EXPECT_EQ(std::string(e.what()).find("must be even"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("must be even"), std::string::npos) << e.what();
   }
 }
 
