@@ -14,7 +14,7 @@ namespace {
 std::vector<std::string> fixtures_with_gradients() {
   std::vector<std::string> files;
   for (const auto& file : committed_fixtures()) {
-    if (!harness::load_fixture(file).grads.empty()) files.push_back(file);
+    if (has_gradients(file)) files.push_back(file);
   }
   return files;
 }

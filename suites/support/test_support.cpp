@@ -2,6 +2,8 @@
 
 #include "ttt_paths.h"
 
+#include <hdf5.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -9,6 +11,14 @@
 namespace fs = std::filesystem;
 
 namespace ttt::testing {
+namespace {
+// Suites are many small tensor operations: one intra-op thread keeps them deterministic and
+// fast even when the machine's two cores are shared (OpenMP spin-waits collapse otherwise).
+const bool kOneThread = [] {
+  torch::set_num_threads(1);
+  return true;
+}();
+}  // namespace
 
 std::vector<std::string> committed_fixtures() {
   std::vector<std::string> files;
@@ -17,6 +27,15 @@ std::vector<std::string> committed_fixtures() {
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+bool has_gradients(const std::string& fixture_path) {
+  // Committed fixtures are verified against their manifest, so a direct HDF5 peek is safe.
+  const hid_t file = H5Fopen(fixture_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) return false;
+  const bool found = H5Lexists(file, "/grads", H5P_DEFAULT) > 0;
+  H5Fclose(file);
+  return found;
 }
 
 std::string test_name_for(const std::string& fixture_path) {

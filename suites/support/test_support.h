@@ -13,6 +13,9 @@ namespace ttt::testing {
 
 // Every committed fixtures/*.h5, sorted.
 std::vector<std::string> committed_fixtures();
+// Whether a committed fixture stores gradients (/grads), without reading it whole: test
+// discovery runs this for every fixture in every test process.
+bool has_gradients(const std::string& fixture_path);
 // A GoogleTest-safe name for a fixture file: its case id made of [A-Za-z0-9_].
 std::string test_name_for(const std::string& fixture_path);
 

@@ -57,9 +57,12 @@ RopeTables RopeTableCache::lookup(const torch::Tensor& residues, torch::ScalarTy
     cos = it->second.first;
     sin = it->second.second;
   }
-  const auto flat = residues.reshape({-1});
-  const auto shape = std::vector<int64_t>{residues.size(0), residues.size(1), head_dim_ / 2};
-  return {cos.index_select(0, flat).view(shape), sin.index_select(0, flat).view(shape)};
+  // gather rather than index_select: it has a C++ meta kernel, so the device suite can run
+  // RoPE on the meta device.
+  const auto half = head_dim_ / 2;
+  const auto index = residues.reshape({-1, 1}).expand({residues.numel(), half});
+  const auto shape = std::vector<int64_t>{residues.size(0), residues.size(1), half};
+  return {cos.gather(0, index).view(shape), sin.gather(0, index).view(shape)};
 }
 
 }  // namespace ttt

@@ -1,0 +1,126 @@
+#include "suites/mutation/mutants.h"
+
+namespace ttt::mutation {
+namespace {
+
+template <template <class> class Mutation>
+harness::LayerFactory factory_of() {
+  return [](ttt::LayerType type, const ttt::TTTOptions& options) -> std::shared_ptr<ttt::TTTBaseImpl> {
+    if (type == ttt::LayerType::Linear) return std::make_shared<Mutation<ttt::TTTLinearImpl>>(options);
+    return std::make_shared<Mutation<ttt::TTTMLPImpl>>(options);
+  };
+}
+
+// Bug 1: RoPE tables built with default tensor options (on the CPU) whatever the input's
+// device (the moshi port's precompute_audio_rope_1d before its .to(x.device) fix).
+template <class Base>
+class CpuBuiltRopeTables : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  RopeTables rope_tables(const torch::Tensor& positions, const torch::Tensor& like) const override {
+    const auto cpu_positions = positions.is_meta() ? torch::zeros(positions.sizes(), torch::kInt64) : positions.cpu();
+    return Base::rope_tables(cpu_positions, torch::empty({0}, like.options().device(torch::kCPU)));
+  }
+};
+
+// Bug 2: complex-number RoPE on the input's own dtype (torch.complex has no bfloat16).
+template <class Base>
+class ComplexRopeWithoutUpcast : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  void apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor& XV,
+                  const torch::Tensor& position_ids) const override {
+    if (!this->options.use_rope()) return;
+    const auto tables = this->rope_tables(this->rope_positions(position_ids), XQ);
+    const auto freqs = torch::complex(tables.cos, tables.sin).unsqueeze(1);
+    const auto rotate = [&](const torch::Tensor& x) {
+      const auto pairs = x.unflatten(-1, {x.size(-1) / 2, 2});
+      const auto z = torch::complex(pairs.select(-1, 0), pairs.select(-1, 1)) * freqs;
+      return torch::stack({torch::real(z), torch::imag(z)}, -1).flatten(-2);
+    };
+    XQ = rotate(XQ);
+    XK = rotate(XK);
+  }
+};
+
+// Bug 3a: use_rope has no effect: the rotation is always applied.
+template <class Base>
+class UseRopeIgnoredAlwaysOn : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  void apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor& XV,
+                  const torch::Tensor& position_ids) const override {
+    const auto tables = this->rope_tables(this->rope_positions(position_ids), XQ);
+    XQ = ttt::rope_rotate(XQ, tables);
+    XK = ttt::rope_rotate(XK, tables);
+  }
+};
+
+// Bug 3b: use_rope has no effect: the rotation is never applied (the moshi port's RoPE in a
+// file the training path never called).
+template <class Base>
+class UseRopeIgnoredAlwaysOff : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  void apply_rope(torch::Tensor&, torch::Tensor&, torch::Tensor&, const torch::Tensor&) const override {}
+};
+
+// Bug 4: positions not reduced modulo mini_batch_size: angles from the absolute positions.
+template <class Base>
+class NoPositionModulo : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  torch::Tensor rope_positions(const torch::Tensor& position_ids) const override { return position_ids; }
+  RopeTables rope_tables(const torch::Tensor& positions, const torch::Tensor& like) const override {
+    const auto f = this->options.head_dim();
+    const auto inv_freq = ttt::rope_inverse_frequencies(f, this->options.rope_theta(), like.device());
+    const auto angles = positions.to(like.device(), torch::kFloat32).unsqueeze(-1) * inv_freq;
+    return {angles.cos().to(like.scalar_type()), angles.sin().to(like.scalar_type())};
+  }
+};
+
+// Bug 5: RoPE applied to V as well as Q and K.
+template <class Base>
+class RotatedV : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  void apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor& XV,
+                  const torch::Tensor& position_ids) const override {
+    if (!this->options.use_rope()) return;
+    const auto tables = this->rope_tables(this->rope_positions(position_ids), XQ);
+    XQ = ttt::rope_rotate(XQ, tables);
+    XK = ttt::rope_rotate(XK, tables);
+    XV = ttt::rope_rotate(XV, tables);
+  }
+};
+
+}  // namespace
+
+std::vector<Mutant> all_mutants() {
+  return {
+      {1, "CpuBuiltRopeTables", "RoPE frequencies built on the CPU while the input is elsewhere",
+       factory_of<CpuBuiltRopeTables>()},
+      {2, "ComplexRopeWithoutUpcast", "bf16 input reaching complex-number RoPE (torch.complex has no bf16)",
+       factory_of<ComplexRopeWithoutUpcast>()},
+      {3, "UseRopeIgnoredAlwaysOn", "a use_rope flag that does nothing (rotation always applied)",
+       factory_of<UseRopeIgnoredAlwaysOn>()},
+      {3, "UseRopeIgnoredAlwaysOff", "a use_rope flag that does nothing (rotation never applied)",
+       factory_of<UseRopeIgnoredAlwaysOff>()},
+      {4, "NoPositionModulo", "positions not reduced modulo mini_batch_size", factory_of<NoPositionModulo>()},
+      {5, "RotatedV", "RoPE applied to V as well as Q and K", factory_of<RotatedV>()},
+  };
+}
+
+}  // namespace ttt::mutation
