@@ -32,6 +32,15 @@ torch::ScalarType case_scalar_type(const std::string& dtype) {
   throw std::invalid_argument("unknown case dtype '" + dtype + "'");
 }
 
+std::string dtype_name(torch::ScalarType type) {
+  switch (type) {
+    case torch::kFloat64: return "float64";
+    case torch::kFloat32: return "float32";
+    case torch::kBFloat16: return "bfloat16";
+    default: throw std::invalid_argument(std::string("no case dtype name for ") + c10::toString(type));
+  }
+}
+
 torch::Tensor to_tensor(const Array& array) {
   auto tensor = torch::empty(array.shape, torch::dtype(scalar_type(array.dtype)));
   const auto bytes = static_cast<std::size_t>(tensor.numel()) * tensor.element_size();

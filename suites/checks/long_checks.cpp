@@ -8,6 +8,7 @@
 #include "ttt_paths.h"
 
 #include <harness/core/atomic_file.h>
+#include <harness/core/tensors.h>
 
 #include <nlohmann/json.hpp>
 
@@ -38,11 +39,6 @@ double growth_bound(int64_t mini_batches) {
   const double first_center = kWindow / 2.0;
   const double last_center = mini_batches - kWindow / 2.0;
   return 2.0 * std::sqrt(last_center / first_center);
-}
-
-// The names the fixtures and reports use ("float32"), not c10's ("Float").
-std::string dtype_name(torch::ScalarType dtype) {
-  return dtype == torch::kFloat64 ? "float64" : dtype == torch::kBFloat16 ? "bfloat16" : "float32";
 }
 
 struct Series {
@@ -127,7 +123,7 @@ CheckResult stability(const Factory& factory, int64_t length, const torch::Devic
     for (const auto dtype : {torch::kFloat32, torch::kBFloat16}) {
       auto layer = random_layer(factory, type, options(), dtype, 72, device);
       const auto out = layer->forward(x64.to(dtype), positions);
-      const auto name = ttt::to_string(type) + " " + dtype_name(dtype) + " vs float64 on " + device.str();
+      const auto name = ttt::to_string(type) + " " + harness::dtype_name(dtype) + " vs float64 on " + device.str();
       if (!torch::isfinite(out).all().item<bool>()) {
         return fail(name + ": non-finite output at L = " + std::to_string(length));
       }
@@ -146,7 +142,7 @@ CheckResult stability(const Factory& factory, int64_t length, const torch::Devic
       const double first = mean(errors, 0, kWindow);
       const double last = mean(errors, n - kWindow, n);
       const double bound = growth_bound(n);
-      Series s{name, ttt::to_string(type), dtype_name(dtype), device.str(), length};
+      Series s{name, ttt::to_string(type), harness::dtype_name(dtype), device.str(), length};
       downsample(s, errors, 256);
       s.bound = bound * first;
       s.passed = last <= bound * first;

@@ -106,20 +106,93 @@ class RotatedV : public Base {
   }
 };
 
+// Decode: the token-index scale of a partial mini-batch taken at position 0 instead of at
+// offset % mini_batch_size.
+template <class Base>
+class TokenScaleAtOffsetZero : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& in, int64_t mini_batch_size,
+                                                   const FastWeights& init, bool dual_form) override {
+    if (dual_form) return Base::inner_loop(in, mini_batch_size, init, dual_form);
+    auto moved = in;
+    const auto scale = torch::clamp_min((this->token_idx + this->learnable_token_idx).slice(0, 0, mini_batch_size), 0.0);
+    moved.token_eta = scale.reshape({1, 1, 1, mini_batch_size, 1}).expand_as(in.token_eta);
+    moved.eta = moved.token_eta * moved.ttt_lr_eta;
+    return Base::inner_loop(moved, mini_batch_size, init, dual_form);
+  }
+};
+
+// Decode: the gradient accumulated over a partial mini-batch is not carried to the next token.
+template <class Base>
+class DropsCarriedGradients : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& in, int64_t mini_batch_size,
+                                                   const FastWeights& init, bool dual_form) override {
+    auto fresh = init;
+    for (auto& [name, t] : fresh) {
+      if (name.size() > 5 && name.compare(name.size() - 5, 5, "_grad") == 0) t = torch::zeros_like(t);
+    }
+    return Base::inner_loop(in, mini_batch_size, fresh, dual_form);
+  }
+};
+
+// Decode: the primal form ignores the learned per-token learning rate (uses base_lr / f).
+template <class Base>
+class PrimalFormWithoutLearnedRate : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& in, int64_t mini_batch_size,
+                                                   const FastWeights& init, bool dual_form) override {
+    if (dual_form) return Base::inner_loop(in, mini_batch_size, init, dual_form);
+    auto flat = in;
+    flat.ttt_lr_eta = torch::full_like(in.ttt_lr_eta, this->options.ttt_base_lr() / this->options.head_dim());
+    flat.eta = flat.token_eta * flat.ttt_lr_eta;
+    return Base::inner_loop(flat, mini_batch_size, init, dual_form);
+  }
+};
+
+// Streaming: positions restart at every call instead of counting on across the stream.
+template <class Base>
+class PositionsRestartEachCall : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  torch::Tensor rope_positions(const torch::Tensor& position_ids) const override {
+    return Base::rope_positions(position_ids - position_ids.narrow(1, 0, 1));
+  }
+};
+
 }  // namespace
 
 std::vector<Mutant> all_mutants() {
   return {
-      {1, "CpuBuiltRopeTables", "RoPE frequencies built on the CPU while the input is elsewhere",
+      {1, "CpuBuiltRopeTables", "RoPE frequencies built on the CPU while the input is elsewhere", "device",
        factory_of<CpuBuiltRopeTables>()},
-      {2, "ComplexRopeWithoutUpcast", "bf16 input reaching complex-number RoPE (torch.complex has no bf16)",
+      {2, "ComplexRopeWithoutUpcast", "bf16 input reaching complex-number RoPE (torch.complex has no bf16)", "bf16",
        factory_of<ComplexRopeWithoutUpcast>()},
-      {3, "UseRopeIgnoredAlwaysOn", "a use_rope flag that does nothing (rotation always applied)",
+      {3, "UseRopeIgnoredAlwaysOn", "a use_rope flag that does nothing (rotation always applied)", "rope",
        factory_of<UseRopeIgnoredAlwaysOn>()},
-      {3, "UseRopeIgnoredAlwaysOff", "a use_rope flag that does nothing (rotation never applied)",
+      {3, "UseRopeIgnoredAlwaysOff", "a use_rope flag that does nothing (rotation never applied)", "rope",
        factory_of<UseRopeIgnoredAlwaysOff>()},
-      {4, "NoPositionModulo", "positions not reduced modulo mini_batch_size", factory_of<NoPositionModulo>()},
-      {5, "RotatedV", "RoPE applied to V as well as Q and K", factory_of<RotatedV>()},
+      {4, "NoPositionModulo", "positions not reduced modulo mini_batch_size", "modulo", factory_of<NoPositionModulo>()},
+      {5, "RotatedV", "RoPE applied to V as well as Q and K", "golden", factory_of<RotatedV>()},
+      {0, "TokenScaleAtOffsetZero", "decode takes the token-index scale at 0, not offset % mini_batch_size", "decode",
+       factory_of<TokenScaleAtOffsetZero>()},
+      {0, "DropsCarriedGradients", "decode forgets the gradient accumulated over a partial mini-batch", "decode",
+       factory_of<DropsCarriedGradients>()},
+      {0, "PrimalFormWithoutLearnedRate", "the primal form ignores the learned per-token learning rate", "decode",
+       factory_of<PrimalFormWithoutLearnedRate>()},
+      {0, "PositionsRestartEachCall", "streaming positions restart at every call instead of counting on", "decode",
+       factory_of<PositionsRestartEachCall>()},
   };
 }
 

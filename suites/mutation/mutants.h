@@ -13,14 +13,15 @@
 namespace ttt::mutation {
 
 struct Mutant {
-  int bug;                  // the bug's number in the mission list
-  std::string name;         // e.g. "CpuBuiltRopeTables"
-  std::string description;  // the shipped bug it reproduces
+  int bug;                     // the bug's number in the mission list; 0 for a decode invariant's mutant
+  std::string name;            // e.g. "CpuBuiltRopeTables"
+  std::string description;     // the bug it reproduces
+  std::string catching_suite;  // the suite that must reject it (the one named after the bug)
   harness::LayerFactory factory;
 };
 
-// All mutants, in bug order (bug 3 has two: a flag that never turns RoPE off, one that
-// never turns it on).
+// All mutants: the five shipped bugs in order (bug 3 has two: a flag that never turns RoPE
+// off, one that never turns it on), then the decode invariants' mutants.
 std::vector<Mutant> all_mutants();
 
 }  // namespace ttt::mutation

@@ -35,6 +35,17 @@ torch::Tensor conv_decode_step(torch::Tensor& window, const torch::Tensor& x_t, 
   return out.unsqueeze(-1);  // [B, C, 1]
 }
 
+// A chunk of several tokens after the prefill: the reference's conv cache only advances one
+// token at a time (it reads xq[:, :, 0]); we continue the causal convolution from the cached
+// window instead, so share_qk layers stream in chunks too.
+torch::Tensor conv_continue(torch::Tensor& window, const torch::Tensor& x, torch::nn::Conv1d& conv, int64_t kernel) {
+  const auto history = window.slice(-1, 1).to(x.scalar_type());  // the last kernel-1 inputs
+  const auto full = torch::cat({history, x}, -1);
+  window = full.slice(-1, full.size(-1) - kernel).to(torch::kFloat32);
+  namespace F = torch::nn::functional;
+  return F::conv1d(full, conv->weight, F::Conv1dFuncOptions().bias(conv->bias).groups(x.size(1)));
+}
+
 // The window the reference caches after a prefill: the last conv_kernel inputs, zero-padded
 // on the left (F.pad with a negative width crops).
 torch::Tensor conv_prefill_window(const torch::Tensor& x, int64_t kernel) {
@@ -134,12 +145,13 @@ std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> TTTBaseImpl::project_qkv
   const auto xq = q_proj(hidden_states).transpose(1, 2);  // [B, C, L]
   auto XV = v_proj(hidden_states);
   torch::Tensor XQ, XK;
-  if (cache != nullptr && cache->seqlen_offset() > 0) {
-    TORCH_CHECK(L == 1, "TTT layer with share_qk: a cached call after the prefill must be a single "
-                "token (the reference's conv cache advances one token at a time), got ", L, " tokens");
+  if (cache != nullptr && cache->seqlen_offset() > 0 && L == 1) {
     const auto x_t = xq.select(-1, 0);
     XQ = conv_decode_step(cache->conv_state("conv_q"), x_t, conv_q).to(hidden_states.scalar_type());
     XK = conv_decode_step(cache->conv_state("conv_k"), x_t, conv_k).to(hidden_states.scalar_type());
+  } else if (cache != nullptr && cache->seqlen_offset() > 0) {
+    XQ = conv_continue(cache->conv_state("conv_q"), xq, conv_q, k);
+    XK = conv_continue(cache->conv_state("conv_k"), xq, conv_k, k);
   } else {
     if (cache != nullptr) {
       cache->conv_state("conv_q") = conv_prefill_window(xq, k);

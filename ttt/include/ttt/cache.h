@@ -7,6 +7,9 @@
 //     completes a mini-batch (then as above);
 //   - a multi-token call that starts inside a mini-batch is refused (the reference raises
 //     "fractional update not supported yet" or silently misbehaves).
+// One extension: with share_qk, a multi-token call after the prefill continues the causal
+// convolutions from the cached windows (the reference's conv cache handles one token only),
+// so share_qk layers stream in chunks like the others.
 
 #include <ttt/layer.h>
 
