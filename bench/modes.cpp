@@ -130,34 +130,34 @@ void profile_stages(Layer& layer, const TTTOptions& options, LayerType type, int
                                                   {"inner loop (dual form)", flops.inner},
                                                   {"post_norm", flops.post_norm},
                                                   {"o_proj", flops.o_proj}};
+  auto best = [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); };
   double sum = 0;
-  for (const auto& s : stages) sum += median(times[s]);
-  const double whole = median(forward_times);
-  std::printf("\nstages of one %s prefill, L=%lld, float32, CPU, %d thread(s); median of %d runs\n",
+  for (const auto& s : stages) sum += best(times[s]);
+  std::printf("\nstages of one %s prefill, L=%lld, float32, CPU, %d thread(s); best and median of %d runs\n",
               to_string(type).c_str(), static_cast<long long>(L), torch::get_num_threads(), repeats);
-  std::printf("  %-30s %10s %7s %12s %10s\n", "stage", "ms", "share", "GFLOP", "GFLOP/s");
+  std::printf("  %-30s %10s %10s %7s %10s %10s\n", "stage", "best ms", "median ms", "share", "GFLOP", "GFLOP/s");
   for (const auto& s : stages) {
-    const double m = median(times[s]);
+    const double b = best(times[s]);
     const double g = stage_flops.at(s) / 1e9;
-    std::printf("  %-30s %10.3f %6.1f%% %12.4f %10.2f\n", s.c_str(), m * 1e3, 100 * m / sum, g,
-                m > 0 && g > 0 ? g / m : 0.0);
+    std::printf("  %-30s %10.3f %10.3f %6.1f%% %10.4f %10.2f\n", s.c_str(), b * 1e3, median(times[s]) * 1e3,
+                100 * b / sum, g, b > 0 && g > 0 ? g / b : 0.0);
   }
-  std::printf("  %-30s %10.3f %6.1f%% %12.4f %10.2f\n", "sum of stages", sum * 1e3, 100.0, flops.total() / 1e9,
-              flops.total() / 1e9 / sum);
-  std::printf("  %-30s %10.3f   (%.0f tokens/s)\n", "forward() itself", whole * 1e3, static_cast<double>(L) / whole);
+  std::printf("  %-30s %10.3f %10s %6.1f%% %10.4f %10.2f\n", "sum of stages", sum * 1e3, "", 100.0,
+              flops.total() / 1e9, flops.total() / 1e9 / sum);
+  std::printf("  %-30s %10.3f %10.3f   (%.0f tokens/s best)\n", "forward() itself", best(forward_times) * 1e3,
+              median(forward_times) * 1e3, static_cast<double>(L) / best(forward_times));
 }
 
-void profile_ops(TTTBaseImpl& layer, const TTTOptions& options, int64_t L) {
+// Self time per ATen operator over one call of `work` (after an unprofiled warm-up call).
+void profile_ops(const std::string& what, const std::function<void()>& work) {
   namespace prof = torch::autograd::profiler;
   using torch::profiler::impl::ProfilerConfig;
   using torch::profiler::impl::ProfilerState;
-  const auto x = random_hidden(1, L, options.hidden_size(), torch::kFloat32, 7, torch::kCPU);
-  const auto pos = positions(0, L, torch::kCPU);
-  layer.forward(x, pos);  // warm-up
+  work();  // warm-up
 
   prof::enableProfilerLegacy(ProfilerConfig(ProfilerState::CPU, /*report_input_shapes=*/true));
   const auto start = std::chrono::steady_clock::now();
-  layer.forward(x, pos);
+  work();
   const double wall = seconds_since(start);
   const auto lists = prof::disableProfilerLegacy();
 
@@ -222,9 +222,10 @@ void profile_ops(TTTBaseImpl& layer, const TTTOptions& options, int64_t L) {
                   s.self_us / 1e3, 100 * s.self_us / self_sum, s.total_us / 1e3);
     }
   };
-  std::printf("\nATen operators over one forward (autograd profiler, self time; profiled wall %.1f ms, "
+  std::printf("\nATen operators over %s (autograd profiler, self time; profiled wall %.1f ms, "
               "profiler overhead included; %lld operator calls, %.1f us each on average)\n",
-              wall * 1e3, static_cast<long long>(calls), calls ? self_sum / static_cast<double>(calls) : 0.0);
+              what.c_str(), wall * 1e3, static_cast<long long>(calls),
+              calls ? self_sum / static_cast<double>(calls) : 0.0);
   print("operator", by_op, 20);
   print("operator <- caller", by_parent, 20);
   print("operator [input shapes]", by_shape, 20);
@@ -266,17 +267,56 @@ int run_peak_rss(const std::string& spec, int threads) {
 }
 
 int run_profile(const std::string& spec, int threads, int repeats) {
-  const auto s = parse_spec(spec, "--ttt_profile");
   torch::set_num_threads(threads);
   c10::InferenceMode inference;
   const auto options = model_125m_options();
+  const auto colon = spec.find(':');
+  if (colon != std::string::npos && spec.substr(colon + 1).rfind("decode", 0) == 0) {
+    // TYPE:decode[P]: one mini-batch cycle of single-token calls after a P-token prompt
+    const auto type = layer_type_from_string(spec.substr(0, colon));
+    const auto rest = spec.substr(colon + 1 + 6);
+    const int64_t prompt = rest.empty() ? 2048 : std::stoll(rest);
+    const auto K = options.mini_batch_size();
+    auto layer = random_layer(type, options, torch::kFloat32, 20240611, torch::kCPU);
+    TTTCache cache(*layer, 1);
+    forward_cached(*layer, cache, random_hidden(1, prompt, options.hidden_size(), torch::kFloat32, 7, torch::kCPU));
+    const auto saved = cache.tensors();  // the layer replaces cache tensors, never writes into them
+    const auto offset = cache.seqlen_offset();
+    const auto tokens = random_hidden(1, K, options.hidden_size(), torch::kFloat32, 8, torch::kCPU);
+    auto cycle = [&] {
+      for (int64_t t = 0; t < K; ++t) forward_cached(*layer, cache, tokens.slice(1, t, t + 1));
+    };
+    std::vector<double> times;
+    for (int r = 0; r < std::max(1, repeats) + 1; ++r) {
+      cache.restore(saved, offset);
+      const auto start = std::chrono::steady_clock::now();
+      cycle();
+      if (r > 0) times.push_back(seconds_since(start) / static_cast<double>(K));
+    }
+    const double per_token = median(times);
+    const auto flops = decode_token_flops(type, options, 1);
+    std::printf("\n%s decode after a %lld-token prompt, float32, CPU, %d thread(s): %.3f ms/token "
+                "(%.0f tokens/s, %.3f MFLOP/token, %.2f GFLOP/s); median of %d cycles of %lld tokens\n",
+                to_string(type).c_str(), static_cast<long long>(prompt), torch::get_num_threads(), per_token * 1e3,
+                1.0 / per_token, flops.total() / 1e6, flops.total() / per_token / 1e9, std::max(1, repeats),
+                static_cast<long long>(K));
+    cache.restore(saved, offset);
+    profile_ops("one decode cycle of " + std::to_string(K) + " tokens", [&] {
+      cache.restore(saved, offset);
+      cycle();
+    });
+    return 0;
+  }
+  const auto s = parse_spec(spec, "--ttt_profile");
   auto layer = probe_layer(s.type, options);
   if (s.type == LayerType::Linear) {
     profile_stages(static_cast<Probe<TTTLinearImpl>&>(*layer), options, s.type, s.length, std::max(1, repeats));
   } else {
     profile_stages(static_cast<Probe<TTTMLPImpl>&>(*layer), options, s.type, s.length, std::max(1, repeats));
   }
-  profile_ops(*layer, options, s.length);
+  const auto x = random_hidden(1, s.length, options.hidden_size(), torch::kFloat32, 7, torch::kCPU);
+  const auto pos = positions(0, s.length, torch::kCPU);
+  profile_ops("one forward", [&] { layer->forward(x, pos); });
   return 0;
 }
 

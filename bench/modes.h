@@ -14,8 +14,10 @@ namespace ttt::bench {
 int run_peak_rss(const std::string& spec, int threads);
 
 // --ttt_profile=TYPE:L: where one float32 CPU prefill spends its time, two ways.
+// --ttt_profile=TYPE:decode[P]: per-token decode time after a P-token prompt (default 2048)
+// and the operator table over one mini-batch cycle of single-token calls.
 //   stages: the forward's steps run one by one through the layer's seams (projections, RoPE,
-//           learning-rate gate, inner loop, post-norm, o_proj), median of `repeats` runs,
+//           learning-rate gate, inner loop, post-norm, o_proj), best and median of `repeats` runs,
 //           each with its analytic FLOPs and GFLOP/s; the assembled output is checked to be
 //           bit-identical to forward().
 //   ops:    self time per ATen operator over one forward (the autograd profiler).

@@ -53,9 +53,11 @@ def parse_args(argv):
                         "'1,2' for both figures)")
     p.add_argument("--lengths", default=None, help="prefill lengths (default 512,2048,8192; quick 512,2048)")
     p.add_argument("--decode-prompt", type=int, default=2048, help="decode prompt length (default 2048)")
-    p.add_argument("--repetitions", type=int, default=None, help="repetitions per case, median kept (default 3; quick 1)")
+    p.add_argument("--repetitions", type=int, default=None, help="repetitions per case and round (default 5; quick 1)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="C++ then reference, this many times in turn, samples pooled (default 2; quick 1)")
     p.add_argument("--min-time", type=float, default=None,
-                   help="seconds each repetition runs at least (default 0.5; quick 0.05)")
+                   help="seconds each repetition runs at least (default 0.2; quick 0.05)")
     p.add_argument("--filter", default="", help="regular expression on case names, both sides")
     p.add_argument("--build-dir", type=Path, default=ROOT / "build" / "default",
                    help="CMake build tree holding bench/ttt-bench (default build/default, the 'default' preset)")
@@ -75,9 +77,13 @@ def parse_args(argv):
     else:
         args.lengths = QUICK_LENGTHS if args.quick else FULL_LENGTHS
     if args.repetitions is None:
-        args.repetitions = 1 if args.quick else 3
+        args.repetitions = 1 if args.quick else 5
     if args.min_time is None:
-        args.min_time = 0.05 if args.quick else 0.5
+        args.min_time = 0.05 if args.quick else 0.2
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 2
+    if args.repetitions < 1 or args.rounds < 1:
+        p.error("--repetitions and --rounds must be at least 1")
     return args
 
 
@@ -119,7 +125,7 @@ def run_cpp(binary: Path, args, threads: int, workdir: Path) -> tuple[list[dict]
            f"--benchmark_min_time={args.min_time}", f"--benchmark_repetitions={args.repetitions}",
            "--benchmark_counters_tabular=true"]
     if args.repetitions > 1:
-        cmd.append("--benchmark_report_aggregates_only=true")
+        cmd.append("--benchmark_display_aggregates_only=true")
     if args.filter:
         cmd.append(f"--benchmark_filter={args.filter}")
     if args.no_cuda:
@@ -145,7 +151,8 @@ def to_seconds(value: float, unit: str) -> float:
 
 
 def cpp_results(doc: dict, repetitions: int, threads: int) -> list[dict]:
-    """Google Benchmark's JSON -> our result entries (the median aggregate when repeated)."""
+    """Google Benchmark's JSON -> one entry per case, with every repetition's wall and CPU
+    seconds per iteration as `samples` (merge_rounds turns them into the figures)."""
     runs: dict[str, dict] = {}
     errors: dict[str, str] = {}
     for b in doc.get("benchmarks", []):
@@ -154,34 +161,67 @@ def cpp_results(doc: dict, repetitions: int, threads: int) -> list[dict]:
             errors[name] = b.get("error_message", "error")
             continue
         if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                runs[name] = b
-        elif repetitions == 1 or name not in runs:
-            runs.setdefault(name, b)
-    results = []
-    for name, b in runs.items():
-        kind, layer_type, dtype, device = name.split("/")[:4]
-        seconds = to_seconds(b["real_time"], b.get("time_unit", "ns"))
-        tokens = b.get("tokens", 0.0)
-        flops = b.get("flops", 0.0)
-        entry = {"name": name, "impl": "cpp", "kind": kind, "layer_type": layer_type, "dtype": dtype,
-                 "device": device, "batch": int(b.get("batch", 1)), "seq_len": int(b.get("seq_len", 0)),
-                 "tokens_per_s": tokens / seconds if seconds > 0 else 0.0, "seconds": seconds,
-                 "iterations": int(b.get("iterations", 0)), "repetitions": repetitions,
-                 "tokens_per_iteration": int(tokens), "threads": threads}
-        if flops > 0:
-            entry["flops_per_iteration"] = flops
-            entry["flops_per_s"] = flops / seconds
-        if "fixtures" in b:
-            entry["fixtures"] = int(b["fixtures"])
-        results.append(entry)
+            continue
+        unit = b.get("time_unit", "ns")
+        entry = runs.get(name)
+        if entry is None:
+            kind, layer_type, dtype, device = name.split("/")[:4]
+            entry = runs[name] = {
+                "name": name, "impl": "cpp", "kind": kind, "layer_type": layer_type, "dtype": dtype,
+                "device": device, "batch": int(b.get("batch", 1)), "seq_len": int(b.get("seq_len", 0)),
+                "tokens_per_iteration": int(b.get("tokens", 0)), "threads": threads, "samples": []}
+            if b.get("flops", 0) > 0:
+                entry["flops_per_iteration"] = b["flops"]
+            if "fixtures" in b:
+                entry["fixtures"] = int(b["fixtures"])
+        entry["samples"].append({"seconds": to_seconds(b["real_time"], unit),
+                                 "cpu_seconds": to_seconds(b["cpu_time"], unit),
+                                 "iterations": int(b.get("iterations", 0))})
+    results = list(runs.values())
     for name, message in errors.items():
         log(f"bench/run: C++ case {name} failed: {message}")
         kind, layer_type, dtype, device = name.split("/")[:4]
         results.append({"name": name, "impl": "cpp", "kind": kind, "layer_type": layer_type, "dtype": dtype,
                         "device": device, "batch": 1, "seq_len": 0, "tokens_per_s": 0.0, "error": message,
-                        "threads": threads})
+                        "threads": threads, "samples": []})
     return results
+
+
+def merge_rounds(entries: list[dict]) -> list[dict]:
+    """Entries of the same (name, impl) from every round -> one result: `tokens_per_s` from
+    the median seconds per iteration over all repetitions of all rounds; `tokens_per_s_best`
+    from the fastest repetition (on a shared machine, interference only ever slows a run
+    down: the best is the closest to an idle machine); the same from CPU time."""
+    merged: dict[tuple, dict] = {}
+    for e in entries:
+        key = (e["name"], e["impl"])
+        if key not in merged:
+            merged[key] = {k: v for k, v in e.items() if k != "samples"}
+            merged[key]["samples"] = []
+        merged[key]["samples"] += e.get("samples", [])
+        if "error" in e:
+            merged[key]["error"] = e["error"]
+    out = []
+    for r in merged.values():
+        samples = r.pop("samples")
+        tokens = r.get("tokens_per_iteration", 0)
+        if samples and "error" not in r:
+            wall = [x["seconds"] for x in samples]
+            cpu = [x["cpu_seconds"] for x in samples if x.get("cpu_seconds")]
+            r["seconds"] = statistics.median(wall)
+            r["seconds_best"] = min(wall)
+            r["tokens_per_s"] = tokens / r["seconds"] if r["seconds"] > 0 else 0.0
+            r["tokens_per_s_best"] = tokens / r["seconds_best"] if r["seconds_best"] > 0 else 0.0
+            if cpu:
+                r["cpu_seconds"] = statistics.median(cpu)
+                r["tokens_per_cpu_s"] = tokens / r["cpu_seconds"]
+            r["iterations"] = sum(x.get("iterations", 1) for x in samples)
+            r["repetitions"] = len(samples)
+            r["seconds_all"] = wall
+        else:
+            r.setdefault("tokens_per_s", 0.0)
+        out.append(r)
+    return out
 
 
 def run_reference(args, threads: int, workdir: Path) -> tuple[list[dict], dict]:
@@ -199,6 +239,11 @@ def run_reference(args, threads: int, workdir: Path) -> tuple[list[dict], dict]:
     log(f"bench/run: reference, {threads} thread(s)")
     subprocess.run(cmd, cwd=ROOT, env=thread_env(threads), check=True, stdout=sys.stderr)
     doc = json.loads(out.read_text())
+    for r in doc["results"]:
+        r["samples"] = [{"seconds": w, "cpu_seconds": c, "iterations": 1}
+                        for w, c in zip(r.pop("seconds_all"), r.pop("cpu_seconds_all"))]
+        for k in ("seconds", "cpu_seconds", "tokens_per_s", "tokens_per_cpu_s", "iterations", "repetitions"):
+            r.pop(k, None)
     return doc["results"], doc["environment"]
 
 
@@ -227,50 +272,58 @@ def run_memory(binary: Path, args, threads: int, with_reference: bool) -> list[d
 
 
 # ------------------------------------------------------------------------------------------
+def attach_flops(results: list[dict]) -> None:
+    """FLOP/s from the C++ analytic count (bench/flops.cpp). The reference does the same
+    arithmetic on the same case, so its FLOP/s use the count of the same-named C++ case."""
+    flops = {r["name"]: r["flops_per_iteration"] for r in results if r["impl"] == "cpp" and "flops_per_iteration" in r}
+    for r in results:
+        if r["name"] in flops and r.get("seconds"):
+            r["flops_per_iteration"] = flops[r["name"]]
+            r["flops_per_s"] = flops[r["name"]] / r["seconds"]
+            r["flops_per_s_best"] = flops[r["name"]] / r["seconds_best"]
+
+
 def matmul_summary(results: list[dict]) -> tuple[list[dict], dict]:
-    """The gemm cases leave `results` for environment.matmul; the machine's rate per
-    (device, dtype, threads) is the best of the two measurements of it."""
-    rows, best = [], {}
+    """The gemm cases leave `results` for environment.matmul. The machine's matmul rate per
+    (device, dtype, threads): the better of the two sides' measurements, median and best."""
+    rows, rate = [], {}
     for r in results:
         if r["kind"] != "gemm" or "flops_per_s" not in r:
             continue
         m = re.search(r"M:(\d+)/K:(\d+)/N:(\d+)", r["name"])
         rows.append({"impl": r["impl"], "device": r["device"], "dtype": r["dtype"], "threads": r["threads"],
                      "m": int(m[1]), "k": int(m[2]), "n": int(m[3]), "flops_per_s": r["flops_per_s"],
-                     "seconds": r.get("seconds")})
+                     "flops_per_s_best": r["flops_per_s_best"], "seconds": r.get("seconds")})
         key = (r["device"], r["dtype"], r["threads"])
-        best[key] = max(best.get(key, 0.0), r["flops_per_s"])
-    return rows, best
-
-
-def attach_flops(results: list[dict], best: dict) -> None:
-    """The reference does the same arithmetic as the C++ layer on the same case, so its
-    FLOP/s use the C++ analytic count (bench/flops.cpp) of the same-named case."""
-    flops = {r["name"]: r["flops_per_iteration"] for r in results if r["impl"] == "cpp" and "flops_per_iteration" in r}
+        median, best = rate.get(key, (0.0, 0.0))
+        rate[key] = (max(median, r["flops_per_s"]), max(best, r["flops_per_s_best"]))
     for r in results:
-        if r["impl"] == "reference" and r["name"] in flops and r.get("seconds"):
-            r["flops_per_iteration"] = flops[r["name"]]
-            r["flops_per_s"] = flops[r["name"]] / r["seconds"]
-        peak = best.get((r["device"], r["dtype"], r["threads"]))
-        if peak and "flops_per_s" in r:
-            r["matmul_fraction"] = r["flops_per_s"] / peak
+        key = (r["device"], r["dtype"], r["threads"])
+        if key in rate and "flops_per_s" in r and r["kind"] != "gemm":
+            r["matmul_fraction"] = r["flops_per_s"] / rate[key][0]
+            r["matmul_fraction_best"] = r["flops_per_s_best"] / rate[key][1]
+    return rows, rate
 
 
 def scaling_summary(results: list[dict]) -> list[dict]:
     rows = []
-    groups: dict[tuple, dict[int, float]] = {}
+    groups: dict[tuple, dict[int, dict]] = {}
     for r in results:
         if r["kind"] == "prefill" and r.get("tokens_per_s"):
-            groups.setdefault((r["impl"], r["layer_type"], r["dtype"], r["device"], r["threads"]), {})[r["seq_len"]] = \
-                1.0 / r["tokens_per_s"]
-    for (impl, layer_type, dtype, device, threads), per_token in sorted(groups.items()):
-        lo, hi = min(per_token), max(per_token)
+            groups.setdefault((r["impl"], r["layer_type"], r["dtype"], r["device"], r["threads"]), {})[r["seq_len"]] = r
+    for (impl, layer_type, dtype, device, threads), by_len in sorted(groups.items()):
+        lengths = sorted(by_len)
+        median = {L: 1.0 / by_len[L]["tokens_per_s"] for L in lengths}
+        best = {L: 1.0 / by_len[L]["tokens_per_s_best"] for L in lengths}
         row = {"impl": impl, "layer_type": layer_type, "dtype": dtype, "device": device, "threads": threads,
-               "per_token_us": {str(L): per_token[L] * 1e6 for L in sorted(per_token)}}
-        if hi > lo:
-            ratio = per_token[hi] / per_token[lo]
-            row.update({"from_len": lo, "to_len": hi, "ratio": ratio, "target": SCALING_TARGET,
-                        "within_target": abs(ratio - 1.0) <= SCALING_TARGET - 1.0})
+               "per_token_us": {str(L): median[L] * 1e6 for L in lengths},
+               "per_token_us_best": {str(L): best[L] * 1e6 for L in lengths}}
+        if len(lengths) > 1:
+            lo, hi = lengths[0], lengths[-1]
+            row.update({"from_len": lo, "to_len": hi, "ratio": median[hi] / median[lo],
+                        "ratio_best": best[hi] / best[lo], "target": SCALING_TARGET})
+            row["within_target"] = abs(row["ratio"] - 1.0) <= SCALING_TARGET - 1.0
+            row["within_target_best"] = abs(row["ratio_best"] - 1.0) <= SCALING_TARGET - 1.0
         rows.append(row)
     return rows
 
@@ -314,13 +367,20 @@ def targets_summary(results: list[dict], scaling: list[dict]) -> list[dict]:
         else:
             continue
         ratio = r["tokens_per_s"] / ref["tokens_per_s"]
-        rows.append({"what": f"{r['kind']} {r['layer_type']} C++/reference tokens/s", "name": r["name"],
-                     "threads": r["threads"], "value": ratio, "target": f">= {target}", "met": ratio >= target})
+        row = {"what": f"{r['kind']} {r['layer_type']} C++/reference tokens/s", "name": r["name"],
+               "threads": r["threads"], "value": ratio, "target": f">= {target}", "met": ratio >= target}
+        if r.get("tokens_per_s_best") and ref.get("tokens_per_s_best"):
+            row["value_best"] = r["tokens_per_s_best"] / ref["tokens_per_s_best"]
+            row["met_best"] = row["value_best"] >= target
+        if r.get("tokens_per_cpu_s") and ref.get("tokens_per_cpu_s"):
+            row["value_cpu_time"] = r["tokens_per_cpu_s"] / ref["tokens_per_cpu_s"]
+        rows.append(row)
     for s in scaling:
         if "ratio" in s and s["device"] == "cpu":
             rows.append({"what": f"{s['impl']} {s['layer_type']} per-token time L={s['to_len']} / L={s['from_len']}",
-                         "threads": s["threads"], "value": s["ratio"], "target": f"within {SCALING_TARGET - 1:.0%}",
-                         "met": s["within_target"]})
+                         "threads": s["threads"], "value": s["ratio"], "value_best": s["ratio_best"],
+                         "target": f"within {SCALING_TARGET - 1:.0%}", "met": s["within_target"],
+                         "met_best": s["within_target_best"]})
     return rows
 
 
@@ -334,6 +394,10 @@ def fmt_rate(x):
     return f"{x:.1f}"
 
 
+def ratio_text(a, b) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
 def print_table(results: list[dict], matmul: dict, scaling, memory, targets) -> None:
     by = {(r["name"], r["impl"]): r for r in results}
     names = []
@@ -341,28 +405,34 @@ def print_table(results: list[dict], matmul: dict, scaling, memory, targets) -> 
         if r["name"] not in names:
             names.append(r["name"])
     print()
-    print(f"{'case':58s} {'C++ tok/s':>10s} {'ref tok/s':>10s} {'C++/ref':>8s} "
-          f"{'C++ FLOP/s':>10s} {'of mm':>6s} {'ref FLOP/s':>10s} {'of mm':>6s}")
+    print(f"{'':58s} {'---------- median ----------':>28s} {'----------- best -----------':>28s} {'CPU t':>6s} "
+          f"{'-- of matmul --':>15s}")
+    print(f"{'case':58s} {'C++ tok/s':>10s} {'ref tok/s':>10s} {'ratio':>6s} {'C++ tok/s':>10s} {'ref tok/s':>10s} "
+          f"{'ratio':>6s} {'ratio':>6s} {'C++':>7s} {'ref':>7s}")
     for name in names:
-        c, ref = by.get((name, "cpp")), by.get((name, "reference"))
-        ct = c.get("tokens_per_s") if c else None
-        rt = ref.get("tokens_per_s") if ref else None
-        ratio = f"{ct / rt:7.2f}x" if ct and rt else "-"
-        cf = c.get("flops_per_s") if c else None
-        rf = ref.get("flops_per_s") if ref else None
-        cm = f"{c['matmul_fraction']:.1%}" if c and "matmul_fraction" in c else "-"
-        rm = f"{ref['matmul_fraction']:.1%}" if ref and "matmul_fraction" in ref else "-"
-        print(f"{name:58s} {fmt_rate(ct):>10s} {fmt_rate(rt):>10s} {ratio:>8s} "
-              f"{fmt_rate(cf):>10s} {cm:>6s} {fmt_rate(rf):>10s} {rm:>6s}")
+        c, ref = by.get((name, "cpp"), {}), by.get((name, "reference"), {})
+        cm = f"{c['matmul_fraction_best']:.1%}" if "matmul_fraction_best" in c else "-"
+        rm = f"{ref['matmul_fraction_best']:.1%}" if "matmul_fraction_best" in ref else "-"
+        print(f"{name:58s} {fmt_rate(c.get('tokens_per_s')):>10s} {fmt_rate(ref.get('tokens_per_s')):>10s} "
+              f"{ratio_text(c.get('tokens_per_s'), ref.get('tokens_per_s')):>6s} "
+              f"{fmt_rate(c.get('tokens_per_s_best')):>10s} {fmt_rate(ref.get('tokens_per_s_best')):>10s} "
+              f"{ratio_text(c.get('tokens_per_s_best'), ref.get('tokens_per_s_best')):>6s} "
+              f"{ratio_text(c.get('tokens_per_cpu_s'), ref.get('tokens_per_cpu_s')):>6s} {cm:>7s} {rm:>7s}")
+    print("(median: of all repetitions of all rounds, what tokens_per_s reports; best: the fastest repetition, "
+          "the closest to an idle machine; CPU t: ratio of process CPU time per token; of matmul: best FLOP/s "
+          "as a fraction of the best matmul rate below)")
     print()
-    for (device, dtype, threads), rate in sorted(matmul.items()):
-        print(f"matmul {device} {dtype} {threads} thread(s), 2048x768 @ 768x768: {fmt_rate(rate)}FLOP/s "
-              "(best of the C++ and Python measurements; 'of mm' above is relative to it)")
+    for (device, dtype, threads), (median, best) in sorted(matmul.items()):
+        print(f"matmul {device} {dtype} {threads} thread(s), 2048x768 @ 768x768: {fmt_rate(median)}FLOP/s median, "
+              f"{fmt_rate(best)}FLOP/s best")
     if scaling:
-        print("\nscaling: per-token time (us) by L, and its ratio longest/shortest")
+        print("\nscaling: per-token time (us) by L (best repetition), and its ratio longest/shortest")
         for s in scaling:
-            per = "  ".join(f"L={L}: {v:.1f}" for L, v in s["per_token_us"].items())
-            extra = f"  ratio {s['ratio']:.2f} ({'ok' if s['within_target'] else 'OUTSIDE'} 25%)" if "ratio" in s else ""
+            per = "  ".join(f"L={L}: {v:.1f}" for L, v in s["per_token_us_best"].items())
+            extra = ""
+            if "ratio_best" in s:
+                extra = (f"  ratio {s['ratio_best']:.2f} ({'within' if s['within_target_best'] else 'OUTSIDE'} 25%; "
+                         f"median {s['ratio']:.2f})")
             print(f"  {s['impl']:9s} {s['layer_type']:6s} {s['device']} {s['threads']}t  {per}{extra}")
     if memory:
         print("\nmemory of one prefill (MiB above the RSS before the call; fresh process per L)")
@@ -371,9 +441,12 @@ def print_table(results: list[dict], matmul: dict, scaling, memory, targets) -> 
             slopes = ", ".join(f"{s:.1f}" for s in m.get("slope_kib_per_token", []))
             print(f"  {m['impl']:9s} {m['layer_type']:6s} {per}   slope KiB/token: {slopes}")
     if targets:
-        print("\ntargets")
+        print("\ntargets (value from the medians; best-of and CPU-time ratios beside it)")
         for t in targets:
-            print(f"  {'MET ' if t['met'] else 'MISS'} {t['what']} ({t['threads']}t): {t['value']:.2f} (target {t['target']})")
+            extra = "".join(f", {t[k]:.2f} {label}" for k, label in (("value_best", "best-of"),
+                                                                      ("value_cpu_time", "CPU time")) if k in t)
+            print(f"  {'MET ' if t['met'] else 'MISS'} {t['what']} ({t['threads']}t): {t['value']:.2f}{extra} "
+                  f"(target {t['target']})")
 
 
 def write_json_atomically(path: Path, doc: dict) -> None:
@@ -399,20 +472,25 @@ def main(argv=None) -> int:
     results, cpp_env, ref_env = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="ttt-bench-") as tmp:
         workdir = Path(tmp)
+        # C++ and reference alternate, round after round, so that both see the same load
         for threads in args.threads:
-            rows, cpp_env = run_cpp(binary, args, threads, workdir)
-            results += rows
-            if not args.no_reference:
-                rows, ref_env = run_reference(args, threads, workdir)
+            for round_index in range(args.rounds):
+                if args.rounds > 1:
+                    log(f"bench/run: round {round_index + 1} of {args.rounds}, {threads} thread(s)")
+                rows, cpp_env = run_cpp(binary, args, threads, workdir)
                 results += rows
+                if not args.no_reference:
+                    rows, ref_env = run_reference(args, threads, workdir)
+                    results += rows
+    results = merge_rounds(results)
     memory_rows = []
     if not args.no_memory:
         memory_rows = run_memory(binary, args, args.threads[0],
                                  with_reference=not args.no_reference and (not args.quick or args.reference_memory))
     load_after = os.getloadavg()
 
-    matmul_rows, best = matmul_summary(results)
-    attach_flops(results, best)
+    attach_flops(results)
+    matmul_rows, matmul_rate = matmul_summary(results)
     results = [r for r in results if r["kind"] != "gemm"]
     scaling = scaling_summary(results)
     memory = memory_summary(memory_rows)
@@ -441,13 +519,14 @@ def main(argv=None) -> int:
         "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "wall_s": round(time.time() - started, 1),
         "matmul": matmul_rows,
-        "matmul_flops_per_s": {f"{d}/{t}/threads:{n}": v for (d, t, n), v in sorted(best.items())},
+        "matmul_flops_per_s": {f"{d}/{t}/threads:{n}": v[0] for (d, t, n), v in sorted(matmul_rate.items())},
+        "matmul_flops_per_s_best": {f"{d}/{t}/threads:{n}": v[1] for (d, t, n), v in sorted(matmul_rate.items())},
         "cpp": cpp_env,
         "reference": ref_env,
     }
     doc = {"schema_version": SCHEMA_VERSION, "environment": environment, "results": results,
            "scaling": scaling, "memory": memory, "memory_runs": memory_rows, "targets": targets}
-    print_table(results, best, scaling, memory, targets)
+    print_table(results, matmul_rate, scaling, memory, targets)
     write_json_atomically(args.json, doc)
     print(f"\nwrote {args.json} ({len(results)} results, {environment['wall_s']} s; "
           f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after)")

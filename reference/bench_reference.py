@@ -74,27 +74,31 @@ def synchronizer(device: torch.device):
 def measure(step, sync, min_time: float, repetitions: int, prepare=None) -> dict:
     """Google Benchmark's protocol in small: one untimed warm-up call, then per repetition
     as many timed iterations as it takes to pass min_time (at least one); `prepare` runs
-    before each iteration, untimed. Returns the median seconds per iteration."""
+    before each iteration, untimed. Returns the median wall seconds per iteration, and the
+    median process CPU seconds (all threads) per iteration."""
     if prepare:
         prepare()
     step()
     sync()
-    per_rep, total_iters = [], 0
+    per_rep, cpu_per_rep, total_iters = [], [], 0
     for _ in range(repetitions):
-        iters, elapsed = 0, 0.0
+        iters, elapsed, cpu = 0, 0.0, 0.0
         while iters == 0 or elapsed < min_time:
             if prepare:
                 prepare()
             sync()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             step()
             sync()
             elapsed += time.perf_counter() - start
+            cpu += time.process_time() - cpu_start
             iters += 1
         per_rep.append(elapsed / iters)
+        cpu_per_rep.append(cpu / iters)
         total_iters += iters
-    return {"seconds": statistics.median(per_rep), "iterations": total_iters, "repetitions": repetitions,
-            "seconds_all": per_rep}
+    return {"seconds": statistics.median(per_rep), "cpu_seconds": statistics.median(cpu_per_rep),
+            "iterations": total_iters, "repetitions": repetitions, "seconds_all": per_rep,
+            "cpu_seconds_all": cpu_per_rep}
 
 
 # ------------------------------------------------------------------------------------------
@@ -111,6 +115,8 @@ class Cases:
         return {"name": name, "impl": "reference", "kind": kind, "layer_type": layer_type, "dtype": dtype,
                 "device": device.type, "batch": BATCH, "seq_len": seq_len,
                 "tokens_per_s": tokens / timing["seconds"], "seconds": timing["seconds"],
+                "cpu_seconds": timing["cpu_seconds"], "tokens_per_cpu_s": tokens / timing["cpu_seconds"],
+                "seconds_all": timing["seconds_all"], "cpu_seconds_all": timing["cpu_seconds_all"],
                 "iterations": timing["iterations"], "repetitions": timing["repetitions"],
                 "tokens_per_iteration": tokens, "threads": self.threads}
 
@@ -293,8 +299,8 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     p.add_argument("--lengths", default="512,2048,8192", help="prefill lengths (default 512,2048,8192)")
     p.add_argument("--decode-prompt", type=int, default=2048, help="decode prompt length (default 2048)")
-    p.add_argument("--repetitions", type=int, default=3, help="timed repetitions per case; the median is kept")
-    p.add_argument("--min-time", type=float, default=0.5, help="seconds each repetition runs at least")
+    p.add_argument("--repetitions", type=int, default=5, help="timed repetitions per case; the median is kept")
+    p.add_argument("--min-time", type=float, default=0.2, help="seconds each repetition runs at least")
     p.add_argument("--filter", default="", help="regular expression on case names (re.search)")
     p.add_argument("--no-cuda", action="store_true", help="CPU cases only, even with a GPU")
     p.add_argument("--json", type=Path, help="write the results here (atomically)")
