@@ -469,6 +469,79 @@ def _(f):
     f["state/b2_grad"][...] = data
 
 
+# --------------------------------------------------------------- damaged HDF5 structures
+#
+# One flipped bit in the global heap that holds the variable-length string attributes (as
+# h5py writes them). HDF5 1.10.8 itself segfaults or spins forever on these (found by
+# flipping single bits of valid/base_linear_prefill_f32.h5); the loader's child-process read
+# turns that into an error. The bit is located by parsing the file, not by a fixed offset.
+
+HDF5_CRASHED = "the HDF5 library crashed reading this file"
+HDF5_HUNG = "the HDF5 library did not finish reading this file within"
+
+
+def global_heap(data):
+    """The file's one global-heap collection: its offset and {object index: (offset, size)}."""
+    start = data.find(b"GCOL")
+    assert start > 0 and data.find(b"GCOL", start + 1) < 0, "expected one global heap"
+    assert data[start + 4] == 1, "global heap version 1"
+    size = int.from_bytes(data[start + 8 : start + 16], "little")
+    objects, at = {}, start + 16
+    while at + 16 <= start + size:
+        index = int.from_bytes(data[at : at + 2], "little")
+        length = int.from_bytes(data[at + 8 : at + 16], "little")
+        objects[index] = (at, length)
+        if index == 0:  # the free space closes the collection
+            break
+        at += 16 + (length + 7) // 8 * 8
+    return start, objects
+
+
+def case_string_object(data):
+    """Heap index, object offset and vlen reference offset of the `case` attribute's string."""
+    heap, objects = global_heap(data)
+    case = b"badinput_base_linear_prefill_f32"
+    [(index, at)] = [(i, at) for i, (at, n) in objects.items() if data[at + 16 : at + 16 + n] == case]
+    # The attribute's value: uint32 length, heap collection address, uint32 object index.
+    reference = len(case).to_bytes(4, "little") + heap.to_bytes(8, "little") + index.to_bytes(4, "little")
+    assert data.count(reference) == 1, "expected one reference to the case string"
+    return index, at, data.find(reference)
+
+
+def flipped(path, locate):
+    """Writes valid/base_linear_prefill_f32.h5 with the bit `locate(data)` -> (byte, bit) flipped."""
+    data = bytearray(PREFILL.read_bytes())
+    byte, bit = locate(bytes(data))
+    data[byte] ^= 1 << bit
+    path.write_bytes(bytes(data))
+
+
+@raw_case("hdf5_heap_object_size_segv.h5",
+          "global-heap object of the `case` string claims 2^32 + 32 bytes (bit 32 of its size flipped): "
+          "HDF5 segfaults copying it (H5HG_read)", HDF5_CRASHED)
+def _(path):
+    flipped(path, lambda data: (case_string_object(data)[1] + 8 + 4, 0))
+
+
+@raw_case("hdf5_vlen_heap_index_segv.h5",
+          "the `case` attribute's reference names heap object 0x80000001 (bit 31 of the index flipped): "
+          "HDF5 segfaults looking it up (H5HG_read)", HDF5_CRASHED)
+def _(path):
+    flipped(path, lambda data: (case_string_object(data)[2] + 12 + 3, 7))
+
+
+@raw_case("hdf5_heap_free_space_hang.h5",
+          "the global heap's free-space object is 1024 bytes short (bit 10 of its size flipped): "
+          "HDF5 never finishes loading the heap (H5HG__protect)", HDF5_HUNG)
+def _(path):
+    def locate(data):
+        at, size = global_heap(data)[1][0]
+        assert size & (1 << 10), "the free space must have bit 10 set"
+        return at + 8 + 1, 2
+
+    flipped(path, locate)
+
+
 def markdown_table():
     rows = ["| file | what is wrong | expected message contains |", "|---|---|---|"]
     for file, wrong, expected, _ in CASES:
