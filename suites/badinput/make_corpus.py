@@ -558,6 +558,19 @@ the substring in `expected.json`; it also requires that `corpus/` and `expected.
 the same files, and that the valid fixtures in `valid/` (from which every corpus file is
 derived) load, so each refusal is due to its one defect.
 
+`ttt_badinput_cli_tests` (same label) runs the built `ttt-harness check` on each file alone
+(exactly one line `ERROR <file>: <message>` with the expected substring, exit 2), on the whole
+folder followed by a good committed fixture in one run (every file its ERROR line, in order,
+then the good one PASSes), and checks exit status 1 for a failed case alone and 2 when an
+unusable file comes with it. Every run is bounded by timeout(1) and a CPU-time limit that the
+tool's forked reader inherits: a file on which HDF5 spins ends there after 20 s of CPU, killed
+by SIGXCPU, rather than after the tool's 300 s read timeout, and is reported as an HDF5 crash.
+
+The `hdf5_*` files differ from a valid base by one flipped bit in the global heap behind the
+variable-length string attributes; HDF5 1.10.8 itself segfaults or never returns on them, and
+the loader's child-process read (harness/fixture/isolated_read.h) turns that into an error.
+See docs/ROBUSTNESS.md.
+
 The files are written by `make_corpus.py` with h5py, independently of the C++ writer. After
 changing it, regenerate and commit `corpus/`, `valid/`, `expected.json` and this README:
 

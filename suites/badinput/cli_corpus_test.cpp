@@ -1,0 +1,238 @@
+// The bad-input corpus through the built `ttt-harness check`, as a user runs it: every file
+// is one line `ERROR <file>: <message>` whose message contains the substring expected.json
+// gives for it (the same table the library-level badinput_test.cpp uses); the run goes on
+// past every bad file, including those on which HDF5 itself segfaults or spins (the loader's
+// child-process read contains them); exit status 2 when any input was unusable, 1 when none
+// was but a case failed; never a crash, an abort or a hang.
+//
+// Every run is bounded twice: by timeout(1) (a hung tool exits 124, which fails the test)
+// and by a CPU-time limit of kCpuSeconds that the tool's forked reader inherits. The limit
+// is what ends a file on which HDF5 spins in kCpuSeconds instead of the tool's 300 s
+// wall-clock read timeout (the tool has no option for it): the reader is then killed by
+// SIGXCPU, and the tool reports that as a crash of the HDF5 library. The library-level test
+// checks the timeout message itself with a short timeout.
+#include "ttt_badinput_cli_paths.h"
+#include "ttt_paths.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRoot = fs::path(TTT_SOURCE_DIR) / "suites" / "badinput";
+const fs::path kCorpus = kRoot / "corpus";
+const fs::path kNegative = fs::path(TTT_SOURCE_DIR) / "suites" / "golden" / "negative";
+// A small committed fixture that passes (verified against fixtures/MANIFEST.json), and a
+// negative fixture (suites/golden/negative) that must come out FAIL.
+const fs::path kGood = fs::path(TTT_FIXTURES_DIR) / "linear_rope_f64_b1_l5_k16.h5";
+const std::string kGoodCase = "linear_rope_f64_b1_l5_k16";
+const fs::path kFailing = kNegative / "neg_nudged_linear_rope_f64_b2_l75_k16.h5";
+const std::string kFailingCase = "neg_nudged_linear_rope_f64_b2_l75_k16";
+
+constexpr int kCpuSeconds = 20;         // per process: the tool and each forked reader
+constexpr int kWallClockSeconds = 300;  // the whole run
+
+// expected.json's message for a file on which HDF5 spins; see the header comment.
+const std::string kHung = "the HDF5 library did not finish reading this file within";
+
+struct CliRun {
+  int exit_code = -1;
+  std::vector<std::string> lines;  // stdout
+  std::string stderr_text;
+  std::string command;
+
+  std::string output() const {
+    std::string all = "$ " + command + "\n";
+    for (const auto& l : lines) all += l + "\n";
+    if (!stderr_text.empty()) all += "[stderr, last 4000 bytes]\n" + stderr_text.substr(stderr_text.size() > 4000 ? stderr_text.size() - 4000 : 0);
+    return all;
+  }
+  std::vector<std::string> starting_with(const std::string& prefix) const {
+    std::vector<std::string> out;
+    for (const auto& l : lines) {
+      if (l.rfind(prefix, 0) == 0) out.push_back(l);
+    }
+    return out;
+  }
+  std::string last() const { return lines.empty() ? "" : lines.back(); }
+};
+
+std::string quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Runs `ttt-harness check ARGS...` under the CPU and wall-clock limits.
+CliRun check(const std::vector<std::string>& args) {
+  const fs::path err_file =
+      fs::temp_directory_path() / ("ttt-badinput-cli-" + std::to_string(::getpid()) + ".stderr");
+  CliRun run;
+  run.command = quote(TTT_HARNESS_EXECUTABLE) + " check";
+  for (const auto& a : args) run.command += " " + quote(a);
+  // The soft limit sends SIGXCPU; the hard one, 10 s later, SIGKILL (which a soft limit equal
+  // to the hard one would send at once).
+  const std::string shell = "ulimit -c 0; ulimit -H -t " + std::to_string(kCpuSeconds + 10) + "; ulimit -S -t " +
+                            std::to_string(kCpuSeconds) + "; exec timeout -k 10 " +
+                            std::to_string(kWallClockSeconds) + " " + run.command + " 2>" +
+                            quote(err_file.string());
+  FILE* pipe = ::popen(shell.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::string text;
+  std::array<char, 4096> buffer{};
+  size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) text.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) run.lines.push_back(line);
+  run.stderr_text = read_text(err_file);
+  std::error_code ec;
+  fs::remove(err_file, ec);
+  return run;
+}
+
+nlohmann::json expected_messages() {
+  std::ifstream in(kRoot / "expected.json");
+  if (!in) return nlohmann::json::object();
+  return nlohmann::json::parse(in);
+}
+
+std::vector<std::string> corpus_files() {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(kCorpus, error)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".h5") {
+      names.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// What the tool prints for `file` under this test's limits.
+std::string expected_cli_message(const std::string& file) {
+  const nlohmann::json expected = expected_messages();
+  if (!expected.contains(file)) return "";
+  const std::string message = expected.at(file).get<std::string>();
+  if (message.rfind(kHung, 0) == 0) {
+    return "the HDF5 library crashed reading this file (signal " + std::to_string(SIGXCPU);
+  }
+  return message;
+}
+
+std::string test_name(const std::string& file) {
+  std::string name = file;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+// Exit 0, 1 or 2 (not 124 from timeout(1), not 128 + a signal, not a sanitizer's exit 1
+// with no summary line), and the summary line last.
+void expect_orderly_end(const CliRun& run) {
+  static const std::regex summary(R"(\d+ passed, \d+ failed, \d+ skipped)");
+  EXPECT_TRUE(run.exit_code >= 0 && run.exit_code <= 2) << "crashed or hung\n" << run.output();
+  ASSERT_FALSE(run.lines.empty()) << run.output();
+  EXPECT_TRUE(std::regex_match(run.last(), summary)) << run.output();
+}
+
+class CliCorpus : public ::testing::TestWithParam<std::string> {};
+
+// One file alone: one ERROR line naming it, with the expected message; exit 2.
+TEST_P(CliCorpus, IsOneErrorLineAndExit2) {
+  const std::string expected = expected_cli_message(GetParam());
+  ASSERT_FALSE(expected.empty()) << GetParam() << " is not in expected.json";
+  const std::string path = (kCorpus / GetParam()).string();
+  const CliRun run = check({path});
+  expect_orderly_end(run);
+  EXPECT_EQ(run.exit_code, 2) << run.output();
+  const auto errors = run.starting_with("ERROR ");
+  ASSERT_EQ(errors.size(), 1u) << run.output();
+  const std::string prefix = "ERROR " + path + ": ";
+  ASSERT_EQ(errors[0].rfind(prefix, 0), 0u) << "expected the line to start with " << prefix << "\n" << run.output();
+  EXPECT_NE(errors[0].find(expected, prefix.size()), std::string::npos)
+      << "line: " << errors[0] << "\nexpected to contain: " << expected;
+  EXPECT_TRUE(run.starting_with("PASS ").empty() && run.starting_with("FAIL ").empty() &&
+              run.starting_with("SKIP ").empty())
+      << run.output();
+  EXPECT_EQ(run.starting_with("1 unusable file(s) (ERROR)").size(), 1u) << run.output();
+  EXPECT_EQ(run.last(), "0 passed, 0 failed, 0 skipped") << run.output();
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, CliCorpus, ::testing::ValuesIn(corpus_files()),
+                         [](const auto& info) { return test_name(info.param); });
+
+// The whole folder and then a good fixture in one run: every bad file has its ERROR line,
+// in order, and the good fixture, read after every crash and hang of the reader, PASSes.
+TEST(CliCorpusRun, WholeFolderThenAGoodFixture) {
+  const std::vector<std::string> files = corpus_files();
+  ASSERT_FALSE(files.empty()) << "run suites/badinput/make_corpus.py";
+  const CliRun run = check({kCorpus.string(), kGood.string()});
+  expect_orderly_end(run);
+  EXPECT_EQ(run.exit_code, 2) << run.output();
+  const auto errors = run.starting_with("ERROR ");
+  ASSERT_EQ(errors.size(), files.size()) << run.output();
+  for (size_t i = 0; i < files.size(); ++i) {
+    // The folder's files come in name order, each once.
+    const std::string prefix = "ERROR " + (kCorpus / files[i]).string() + ": ";
+    EXPECT_EQ(errors[i].rfind(prefix, 0), 0u) << "line " << i << ": " << errors[i] << "\nexpected " << prefix;
+    EXPECT_NE(errors[i].find(expected_cli_message(files[i]), prefix.size()), std::string::npos)
+        << "line: " << errors[i] << "\nexpected to contain: " << expected_cli_message(files[i]);
+  }
+  EXPECT_EQ(run.starting_with("PASS " + kGoodCase + " ").size(), 1u) << run.output();
+  EXPECT_TRUE(run.starting_with("FAIL ").empty()) << run.output();
+  EXPECT_EQ(run.starting_with(std::to_string(files.size()) + " unusable file(s) (ERROR)").size(), 1u)
+      << run.output();
+  EXPECT_EQ(run.last(), "1 passed, 0 failed, 0 skipped") << run.output();
+}
+
+// Exit status: 1 when a case failed and every input was usable; 2 as soon as one was not.
+TEST(CliCorpusRun, FailedCaseWithoutUnusableInputExits1) {
+  const CliRun run = check({kGood.string(), kFailing.string()});
+  expect_orderly_end(run);
+  EXPECT_EQ(run.exit_code, 1) << run.output();
+  EXPECT_TRUE(run.starting_with("ERROR ").empty()) << run.output();
+  EXPECT_EQ(run.starting_with("FAIL " + kFailingCase + " ").size(), 1u) << run.output();
+  EXPECT_EQ(run.last(), "1 passed, 1 failed, 0 skipped") << run.output();
+}
+
+TEST(CliCorpusRun, UnusableInputWinsOverAFailedCase) {
+  const fs::path crash = kCorpus / "hdf5_heap_object_size_segv.h5";
+  ASSERT_TRUE(fs::exists(crash));
+  const CliRun run = check({kFailing.string(), crash.string(), kGood.string()});
+  expect_orderly_end(run);
+  EXPECT_EQ(run.exit_code, 2) << run.output();
+  EXPECT_EQ(run.starting_with("FAIL " + kFailingCase + " ").size(), 1u) << run.output();
+  EXPECT_EQ(run.starting_with("ERROR " + crash.string() + ": ").size(), 1u) << run.output();
+  EXPECT_EQ(run.starting_with("PASS " + kGoodCase + " ").size(), 1u) << run.output();
+  EXPECT_EQ(run.last(), "1 passed, 1 failed, 0 skipped") << run.output();
+}
+
+}  // namespace
