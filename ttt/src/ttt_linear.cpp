@@ -1,7 +1,7 @@
 // TTT-Linear: the inner model is one linear map per head, f -> f.
 #include <ttt/layer.h>
 
-#include "inner_math.h"
+#include "inner_loop_terms.h"
 
 namespace ttt {
 using detail::ln_fused_l2_bwd;
@@ -20,18 +20,11 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
   const auto B = in.XV.size(0);
   const auto H = in.XV.size(1);
   const auto N = in.XV.size(2);
-  const auto f = in.XV.size(4);
   const auto [ln_weight, ln_bias] = ttt_norm_params();
 
   // Everything that does not depend on the carried weights, for all mini-batches at once.
   const auto target = in.XV - in.XK;  // reconstruction target of the inner loss
-  torch::Tensor eta_attn, tril_eta, last_eta, last_eta_x1_t;
-  if (dual_form) {
-    eta_attn = in.eta * torch::tril(torch::matmul(in.XQ, in.XK.transpose(-2, -1)));
-    tril_eta = torch::tril(in.eta);
-    last_eta = in.eta.select(3, -1).unsqueeze(-1);  // [B, H, N, K, 1]: the last token's row
-    last_eta_x1_t = (last_eta * in.XK).transpose(-1, -2);
-  }
+  const auto terms = dual_form ? detail::dual_form_terms(in) : detail::DualFormTerms{};
 
   auto W1_state = init.at("W1_states");
   auto b1_state = init.at("b1_states");
@@ -44,36 +37,26 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
     const auto Z1 = torch::matmul(X1, W1_state) + b1_state;
     const auto grad_Z1 = ln_fused_l2_bwd(Z1, target.select(2, i), ln_weight, ln_bias);
     if (dual_form) {
-      const auto b1_bar = b1_state - torch::matmul(tril_eta.select(2, i), grad_Z1);
-      z_bar[i] = torch::matmul(XQ, W1_state) - torch::matmul(eta_attn.select(2, i), grad_Z1) + b1_bar;
-      W1_state = W1_state - torch::matmul(last_eta_x1_t.select(2, i), grad_Z1);
-      b1_state = b1_state - torch::sum(last_eta.select(2, i) * grad_Z1, -2, /*keepdim=*/true);
+      const auto b1_bar = b1_state - torch::matmul(terms.tril_eta.select(2, i), grad_Z1);
+      z_bar[i] = torch::matmul(XQ, W1_state) - torch::matmul(terms.eta_attn1.select(2, i), grad_Z1) + b1_bar;
+      W1_state = W1_state - torch::matmul(terms.last_eta_x1_t.select(2, i), grad_Z1);
+      b1_state = b1_state - torch::sum(terms.last_eta.select(2, i) * grad_Z1, -2, /*keepdim=*/true);
     } else {
       // Primal form: per-token weights, keeping the accumulated gradient for the next call.
       const auto tril_lr = torch::tril(
           in.ttt_lr_eta.select(2, i).expand({B, H, mini_batch_size, mini_batch_size}));
       const auto token_eta = in.token_eta.select(2, i);  // [B, H, K, 1]
-      auto grad_W1 = torch::einsum("bhki,bhkj->bhkij", {X1, grad_Z1});
-      grad_W1 = torch::einsum("bhnk,bhkij->bhnij", {tril_lr, grad_W1}) + W1_grad.unsqueeze(2);
-      const auto grad_b1 = torch::einsum("bhnk,bhki->bhni", {tril_lr, grad_Z1}) + b1_grad;
-      const auto W1_bar = W1_state.unsqueeze(2) - grad_W1 * token_eta.unsqueeze(-1);
-      const auto b1_bar = b1_state - grad_b1 * token_eta;
-      z_bar[i] = torch::matmul(XQ.unsqueeze(3), W1_bar).squeeze(3) + b1_bar;
-      W1_state = W1_bar.select(2, -1);
-      b1_state = b1_bar.slice(2, mini_batch_size - 1);
-      W1_grad = grad_W1.select(2, -1);
-      b1_grad = grad_b1.slice(2, mini_batch_size - 1);
+      const auto step1 = detail::primal_step(X1, grad_Z1, tril_lr, token_eta, W1_state, b1_state, W1_grad, b1_grad);
+      z_bar[i] = torch::matmul(XQ.unsqueeze(3), step1.W_bar).squeeze(3) + step1.b_bar;
+      W1_state = step1.W_bar.select(2, -1);
+      b1_state = step1.b_bar.slice(2, mini_batch_size - 1);
+      W1_grad = step1.grad_W.select(2, -1);
+      b1_grad = step1.grad_b.slice(2, mini_batch_size - 1);
     }
   }
-  if (dual_form) {  // a full mini-batch leaves nothing to carry
-    W1_grad = torch::zeros_like(W1_state);
-    b1_grad = torch::zeros_like(b1_state);
-  }
-  // Output rule: XQ + LN(Z1_bar), per token, so it is applied to all mini-batches at once.
-  const auto out = in.XQ + ln_fwd(torch::stack(z_bar, 2), ln_weight.unsqueeze(1), ln_bias.unsqueeze(1));
   FastWeights last{{"W1_states", W1_state}, {"b1_states", b1_state}, {"W1_grad", W1_grad}, {"b1_grad", b1_grad}};
-  // [B, H, N, K, f] -> [B, N, K, H, f] -> [B, N*K, C]
-  return {out.permute({0, 2, 3, 1, 4}).reshape({B, N * mini_batch_size, H * f}), std::move(last)};
+  if (dual_form) detail::zero_carried_gradients(last);  // whole mini-batches leave nothing to carry
+  return {detail::inner_loop_output(in, z_bar, ln_weight, ln_bias), std::move(last)};
 }
 
 }  // namespace ttt
