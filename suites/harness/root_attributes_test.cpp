@@ -120,5 +120,21 @@ TEST(RootFieldsInMemory, EachRuleFires) {
   ExpectInvalid(fixture, "attribute case: expected a case id");
 }
 
+// Found by fuzz_fixture_struct (fuzz/regressions/struct/invalid_utf8_in_provenance_json): a
+// string that is not UTF-8 inside the JSON attributes passed validation, and write_fixture then
+// failed with "unexpected error" from json::dump(). Both now refuse it, naming the attribute.
+TEST(RootFieldsInMemory, JsonTextMustBeUtf8) {
+  TempDir dir;
+  Fixture fixture = make_fixture();
+  fixture.provenance["generator"] = std::string("\xef\x72", 2);
+  ExpectInvalid(fixture, "attribute provenance: a string in it is not valid UTF-8");
+  ExpectFixtureError([&] { write_fixture(fixture, dir.file("provenance.h5")); },
+                     "refusing to write an invalid fixture: attribute provenance: a string in it "
+                     "is not valid UTF-8", dir.file("provenance.h5"));
+  fixture = make_fixture();
+  fixture.config_json["comment"] = "\xff";
+  ExpectInvalid(fixture, "attribute config: a string in it is not valid UTF-8");
+}
+
 }  // namespace
 }  // namespace ttt::harness::testing
