@@ -12,19 +12,62 @@
 namespace ttt::detail {
 
 struct DualFormTerms {
-  torch::Tensor eta_attn1;      // eta * tril(XQ XK^T)          [B, H, N, K, K]
-  torch::Tensor tril_eta;       // tril(eta)                    [B, H, N, K, K]
-  torch::Tensor last_eta;       // the last token's row of eta  [B, H, N, K, 1]
-  torch::Tensor last_eta_x1_t;  // (last_eta * XK)^T            [B, H, N, f, K]
+  torch::Tensor attn1;          // eta * tril(XQ XK^T) + tril(eta)  [B, H, N, K, K]
+  torch::Tensor tril_eta;       // tril(eta)                        [B, H, N, K, K]
+  torch::Tensor last_eta_t;     // the last token's row of eta, ^T  [B, H, N, 1, K]
+  torch::Tensor last_eta_x1_t;  // (last_eta * XK)^T                [B, H, N, f, K]
 };
 
+// The reference's Z1_bar = XQ W1 - (eta * Attn1) grad + (b1 - tril(eta) grad) is one product
+// here, XQ W1 + b1 - attn1 grad with attn1 summed once for all mini-batches: the same terms,
+// one GEMM fewer per mini-batch.
 inline DualFormTerms dual_form_terms(const MiniBatchInputs& in) {
   DualFormTerms t;
-  t.eta_attn1 = in.eta * torch::tril(torch::matmul(in.XQ, in.XK.transpose(-2, -1)));
   t.tril_eta = torch::tril(in.eta);
-  t.last_eta = in.eta.select(3, -1).unsqueeze(-1);
-  t.last_eta_x1_t = (t.last_eta * in.XK).transpose(-1, -2);
+  t.attn1 = in.eta * torch::tril(torch::matmul(in.XQ, in.XK.transpose(-2, -1))) + t.tril_eta;
+  const auto last_eta = in.eta.select(3, -1).unsqueeze(-1);  // [B, H, N, K, 1]
+  t.last_eta_t = last_eta.transpose(-1, -2);
+  t.last_eta_x1_t = (last_eta * in.XK).transpose(-1, -2);
   return t;
+}
+
+// C + alpha A B over the leading [B, H] dims. When C has the result's shape, one GEMM that
+// starts from C (beta = 1) with no A B temporary: the weight updates, whose [f, 4f] tensors
+// are bigger than L2, cost two passes instead of three. A bias row C ([B, H, 1, n]) is added
+// after the product instead: a broadcast C sends baddbmm down a per-matrix addmm loop.
+inline torch::Tensor add_matmul(const torch::Tensor& C, const torch::Tensor& A, const torch::Tensor& B,
+                                double alpha = 1.0) {
+  const auto m = A.size(-2), n = B.size(-1);
+  if (C.size(-2) != m) return alpha == 1.0 ? torch::matmul(A, B) + C : C - torch::matmul(A, B);
+  auto shape = A.sizes().vec();
+  shape.back() = n;
+  return torch::baddbmm(C.reshape({-1, m, n}), A.reshape({-1, m, A.size(-1)}),
+                        B.reshape({-1, B.size(-2), n}), /*beta=*/1, alpha)
+      .view(shape);
+}
+
+// W -= A B, the dual form's update of a weight the scan carries. Without autograd, in place
+// on the scan's own copy of W (see carried_copy): one pass over W instead of two (an
+// out-of-place baddbmm first copies W). With autograd every intermediate W must survive for
+// the backward pass, so a new tensor each mini-batch.
+inline void update_weight(torch::Tensor& W, const torch::Tensor& A, const torch::Tensor& B, bool in_place) {
+  if (!in_place) {
+    W = add_matmul(W, A, B, -1.0);
+    return;
+  }
+  W.view({-1, W.size(-2), W.size(-1)})
+      .baddbmm_(A.reshape({-1, A.size(-2), A.size(-1)}), B.reshape({-1, B.size(-2), B.size(-1)}), /*beta=*/1,
+                /*alpha=*/-1);
+}
+
+// The scan's starting weights: a contiguous copy it may update in place when nothing records
+// gradients, since the initial weights belong to the layer or to the caller's cache.
+inline torch::Tensor carried_copy(const torch::Tensor& W, bool in_place) {
+  return in_place ? W.clone(torch::MemoryFormat::Contiguous) : W;
+}
+
+inline torch::Tensor sub_matmul(const torch::Tensor& C, const torch::Tensor& A, const torch::Tensor& B) {
+  return add_matmul(C, A, B, -1.0);
 }
 
 // XQ + LN(z_bar) per token (it needs no carried weight, so once for all mini-batches),

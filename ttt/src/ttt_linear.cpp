@@ -5,7 +5,8 @@
 
 namespace ttt {
 using detail::ln_fused_l2_bwd;
-using detail::ln_fwd;
+using detail::add_matmul;
+using detail::sub_matmul;
 
 TTTLinearImpl::TTTLinearImpl(TTTOptions opts) : TTTBaseImpl(std::move(opts)) {
   const auto H = options.num_attention_heads();
@@ -26,7 +27,9 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
   const auto target = in.XV - in.XK;  // reconstruction target of the inner loss
   const auto terms = dual_form ? detail::dual_form_terms(in) : detail::DualFormTerms{};
 
-  auto W1_state = init.at("W1_states");
+  // Weight updates in place when nothing records gradients (update_weight).
+  const bool in_place = dual_form && !torch::GradMode::is_enabled();
+  auto W1_state = detail::carried_copy(init.at("W1_states"), in_place);
   auto b1_state = init.at("b1_states");
   auto W1_grad = init.at("W1_grad");
   auto b1_grad = init.at("b1_grad");
@@ -34,13 +37,12 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
   for (int64_t i = 0; i < N; ++i) {
     const auto XQ = in.XQ.select(2, i);
     const auto X1 = in.XK.select(2, i);
-    const auto Z1 = torch::matmul(X1, W1_state) + b1_state;
+    const auto Z1 = add_matmul(b1_state, X1, W1_state);
     const auto grad_Z1 = ln_fused_l2_bwd(Z1, target.select(2, i), ln_weight, ln_bias);
     if (dual_form) {
-      const auto b1_bar = b1_state - torch::matmul(terms.tril_eta.select(2, i), grad_Z1);
-      z_bar[i] = torch::matmul(XQ, W1_state) - torch::matmul(terms.eta_attn1.select(2, i), grad_Z1) + b1_bar;
-      W1_state = W1_state - torch::matmul(terms.last_eta_x1_t.select(2, i), grad_Z1);
-      b1_state = b1_state - torch::sum(terms.last_eta.select(2, i) * grad_Z1, -2, /*keepdim=*/true);
+      z_bar[i] = sub_matmul(add_matmul(b1_state, XQ, W1_state), terms.attn1.select(2, i), grad_Z1);
+      detail::update_weight(W1_state, terms.last_eta_x1_t.select(2, i), grad_Z1, in_place);
+      b1_state = sub_matmul(b1_state, terms.last_eta_t.select(2, i), grad_Z1);
     } else {
       // Primal form: per-token weights, keeping the accumulated gradient for the next call.
       const auto tril_lr = torch::tril(

@@ -4,10 +4,11 @@
 #include "inner_loop_terms.h"
 
 namespace ttt {
+using detail::add_matmul;
 using detail::gelu_bwd;
+using detail::sub_matmul;
 using detail::gelu_tanh;
 using detail::ln_fused_l2_bwd;
-using detail::ln_fwd;
 
 TTTMLPImpl::TTTMLPImpl(TTTOptions opts) : TTTBaseImpl(std::move(opts)) {
   const auto H = options.num_attention_heads();
@@ -28,9 +29,11 @@ std::pair<torch::Tensor, FastWeights> TTTMLPImpl::inner_loop(const MiniBatchInpu
   const auto target = in.XV - in.XK;
   const auto terms = dual_form ? detail::dual_form_terms(in) : detail::DualFormTerms{};
 
-  auto W1_state = init.at("W1_states");
+  // Weight updates in place when nothing records gradients (update_weight).
+  const bool in_place = dual_form && !torch::GradMode::is_enabled();
+  auto W1_state = detail::carried_copy(init.at("W1_states"), in_place);
   auto b1_state = init.at("b1_states");
-  auto W2_state = init.at("W2_states");
+  auto W2_state = detail::carried_copy(init.at("W2_states"), in_place);
   auto b2_state = init.at("b2_states");
   auto W1_grad = init.at("W1_grad");
   auto b1_grad = init.at("b1_grad");
@@ -40,25 +43,23 @@ std::pair<torch::Tensor, FastWeights> TTTMLPImpl::inner_loop(const MiniBatchInpu
   for (int64_t i = 0; i < N; ++i) {
     const auto XQ = in.XQ.select(2, i);
     const auto X1 = in.XK.select(2, i);
-    const auto Z1 = torch::matmul(X1, W1_state) + b1_state;
+    const auto Z1 = add_matmul(b1_state, X1, W1_state);
     const auto X2 = gelu_tanh(Z1);
-    const auto Z2 = torch::matmul(X2, W2_state) + b2_state;
+    const auto Z2 = add_matmul(b2_state, X2, W2_state);
     const auto grad_Z2 = ln_fused_l2_bwd(Z2, target.select(2, i), ln_weight, ln_bias);
     const auto grad_Z1 = torch::matmul(grad_Z2, W2_state.transpose(-2, -1)) * gelu_bwd(Z1);
     if (dual_form) {
-      const auto eta = terms.tril_eta.select(2, i);
-      const auto b1_bar = b1_state - torch::matmul(eta, grad_Z1);
-      const auto Z1_bar = torch::matmul(XQ, W1_state) - torch::matmul(terms.eta_attn1.select(2, i), grad_Z1) + b1_bar;
-      const auto X2_bar = gelu_tanh(Z1_bar);
-      const auto attn2 = torch::tril(torch::matmul(X2_bar, X2.transpose(-2, -1)));
-      const auto b2_bar = b2_state - torch::matmul(eta, grad_Z2);
-      z_bar[i] = torch::matmul(X2_bar, W2_state) - torch::matmul(in.eta.select(2, i) * attn2, grad_Z2) + b2_bar;
+      const auto X2_bar = gelu_tanh(sub_matmul(add_matmul(b1_state, XQ, W1_state), terms.attn1.select(2, i), grad_Z1));
+      // The second layer's attention term, eta * tril(X2_bar X2^T) + tril(eta), as for the first.
+      const auto attn2 = in.eta.select(2, i) * torch::tril(torch::matmul(X2_bar, X2.transpose(-2, -1))) +
+                         terms.tril_eta.select(2, i);
+      z_bar[i] = sub_matmul(add_matmul(b2_state, X2_bar, W2_state), attn2, grad_Z2);
 
-      const auto last = terms.last_eta.select(2, i);
-      W1_state = W1_state - torch::matmul(terms.last_eta_x1_t.select(2, i), grad_Z1);
-      b1_state = b1_state - torch::sum(last * grad_Z1, -2, /*keepdim=*/true);
-      W2_state = W2_state - torch::matmul((last * X2).transpose(-1, -2), grad_Z2);
-      b2_state = b2_state - torch::sum(last * grad_Z2, -2, /*keepdim=*/true);
+      const auto last_t = terms.last_eta_t.select(2, i);
+      detail::update_weight(W1_state, terms.last_eta_x1_t.select(2, i), grad_Z1, in_place);
+      b1_state = sub_matmul(b1_state, last_t, grad_Z1);
+      detail::update_weight(W2_state, (last_t.transpose(-1, -2) * X2).transpose(-1, -2), grad_Z2, in_place);
+      b2_state = sub_matmul(b2_state, last_t, grad_Z2);
     } else {
       const auto tril_lr = torch::tril(
           in.ttt_lr_eta.select(2, i).expand({B, H, mini_batch_size, mini_batch_size}));
