@@ -1,5 +1,7 @@
 #include "bench/bench_support.h"
 
+#include "harness/core/random_parameters.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <sys/resource.h>
@@ -17,28 +19,7 @@ TTTOptions model_125m_options() {
 std::shared_ptr<TTTBaseImpl> random_layer(LayerType type, const TTTOptions& options, torch::ScalarType dtype,
                                           uint64_t seed, torch::Device device) {
   auto layer = make_layer(type, options);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  torch::NoGradGuard no_grad;
-  for (auto& param : layer->named_parameters()) {
-    auto& p = param.value();
-    const auto noise = at::normal(0.0, 1.0, p.sizes(), gen, torch::dtype(torch::kFloat64));
-    const auto& name = param.key();
-    torch::Tensor value;
-    if (name == "ttt_norm_weight" || name == "post_norm.weight") {
-      value = 1.0 + 0.2 * noise;
-    } else if (name == "learnable_token_idx") {
-      value = 0.05 * noise;
-    } else if (name == "learnable_ttt_lr_bias") {
-      value = 0.5 * noise;
-    } else if (name == "W1" || name == "W2") {
-      value = 0.05 * noise;
-    } else if (p.dim() >= 2) {
-      value = noise / std::sqrt(static_cast<double>(p.size(-1)));  // projections, conv kernels
-    } else {
-      value = 0.1 * noise;  // biases
-    }
-    p.copy_(value);
-  }
+  harness::randomize_parameters(*layer, seed);
   layer->to(device, dtype);
   layer->eval();
   return layer;

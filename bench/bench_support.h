@@ -16,10 +16,8 @@ namespace ttt::bench {
 // 12 heads (head_dim 64), mini-batch 16, rope_theta 10000, no gate, no shared Q/K.
 TTTOptions model_125m_options();
 
-// A layer whose every parameter is moved away from its default initialisation, drawn in
-// float64 on the CPU from one seed, then moved to `device` and `dtype`: the rules of
-// suites/support/test_support.cpp random_layer, repeated here so that the benchmarks build
-// without the test suites (TTT_BUILD_TESTS=OFF).
+// A layer whose every parameter is moved away from its default initialisation
+// (harness::randomize_parameters, the suites' rules), then moved to `device` and `dtype`.
 std::shared_ptr<TTTBaseImpl> random_layer(LayerType type, const TTTOptions& options, torch::ScalarType dtype,
                                           uint64_t seed, torch::Device device);
 

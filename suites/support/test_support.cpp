@@ -1,5 +1,6 @@
 #include "suites/support/test_support.h"
 
+#include "harness/core/random_parameters.h"
 #include "ttt_paths.h"
 
 #include <hdf5.h>
@@ -50,29 +51,7 @@ std::shared_ptr<ttt::TTTBaseImpl> random_layer(const harness::LayerFactory& fact
                                                const ttt::TTTOptions& options, torch::ScalarType dtype,
                                                uint64_t seed, torch::Device device) {
   auto layer = factory(type, options);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  torch::NoGradGuard no_grad;
-  for (auto& param : layer->named_parameters()) {
-    auto& p = param.value();
-    // Draw in float64 on the CPU so that every dtype and device sees the same values.
-    const auto noise = at::normal(0.0, 1.0, p.sizes(), gen, torch::dtype(torch::kFloat64));
-    const auto& name = param.key();
-    torch::Tensor value;
-    if (name == "ttt_norm_weight" || name == "post_norm.weight") {
-      value = 1.0 + 0.2 * noise;
-    } else if (name == "learnable_token_idx") {
-      value = 0.05 * noise;
-    } else if (name == "learnable_ttt_lr_bias") {
-      value = 0.5 * noise;
-    } else if (name == "W1" || name == "W2") {
-      value = 0.05 * noise;
-    } else if (p.dim() >= 2) {
-      value = noise / std::sqrt(static_cast<double>(p.size(-1)));  // projections, conv kernels
-    } else {
-      value = 0.1 * noise;  // biases
-    }
-    p.copy_(value);
-  }
+  harness::randomize_parameters(*layer, seed);
   layer->to(device, dtype);
   return layer;
 }
