@@ -1,6 +1,7 @@
 // ttt-harness: checks the C++ TTT layer against golden fixtures and reports on it.
 #include <harness/core/check_command.h>
 #include <harness/core/report_command.h>
+#include <harness/fixture/isolated_read.h>
 
 #include <CLI/CLI.hpp>
 
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
   check_cmd->add_flag("--no-manifest", check.no_manifest, "Run files whose sha256 is not in their folder's manifest");
   check_cmd->add_option("--filter", check.filter, "Only cases whose id matches this regular expression");
   check_cmd->add_option("--threads", check.threads, "Intra-op CPU threads (default 1)");
+  check_cmd->add_option("--read-timeout", ttt::harness::detail::isolation_settings().timeout_seconds,
+                        "Seconds a file's (child-process) read may take before it is declared damaged (default 60)")
+      ->check(CLI::Range(1, 86400));
 
   ttt::harness::ReportCommandOptions report;
   auto* report_cmd = app.add_subcommand("report", "Write the HTML report of a saved JSON report");

@@ -7,7 +7,7 @@
 //
 // Every run is bounded twice: by timeout(1) (a hung tool exits 124, which fails the test)
 // and by a CPU-time limit of kCpuSeconds that the tool's forked reader inherits. The limit
-// is what ends a file on which HDF5 spins in kCpuSeconds instead of the tool's 300 s
+// is what ends a file on which HDF5 spins in kCpuSeconds instead of the tool's 60 s
 // wall-clock read timeout (the tool has no option for it): the reader is then killed by
 // SIGXCPU, and the tool reports that as a crash of the HDF5 library. The library-level test
 // checks the timeout message itself with a short timeout.

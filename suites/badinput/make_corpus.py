@@ -564,7 +564,7 @@ folder followed by a good committed fixture in one run (every file its ERROR lin
 then the good one PASSes), and checks exit status 1 for a failed case alone and 2 when an
 unusable file comes with it. Every run is bounded by timeout(1) and a CPU-time limit that the
 tool's forked reader inherits: a file on which HDF5 spins ends there after 20 s of CPU, killed
-by SIGXCPU, rather than after the tool's 300 s read timeout, and is reported as an HDF5 crash.
+by SIGXCPU, rather than after the tool's 60 s read timeout, and is reported as an HDF5 crash.
 
 The `hdf5_*` files differ from a valid base by one flipped bit in the global heap behind the
 variable-length string attributes; HDF5 1.10.8 itself segfaults or never returns on them, and
