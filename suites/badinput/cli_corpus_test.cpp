@@ -235,4 +235,18 @@ TEST(CliCorpusRun, UnusableInputWinsOverAFailedCase) {
   EXPECT_EQ(run.last(), "1 passed, 1 failed, 0 skipped") << run.output();
 }
 
+TEST(CliCorpusRun, ReadTimeoutEndsAHangingFileSooner) {
+  // --read-timeout bounds the child's read by wall clock, well before the CPU limit above.
+  const fs::path hang = kCorpus / "hdf5_heap_free_space_hang.h5";
+  ASSERT_TRUE(fs::exists(hang));
+  const CliRun run = check({"--read-timeout", "2", hang.string(), kGood.string()});
+  expect_orderly_end(run);
+  EXPECT_EQ(run.exit_code, 2) << run.output();
+  EXPECT_EQ(run.starting_with("ERROR " + hang.string() + ": the HDF5 library did not finish reading this file within 2 s")
+                .size(),
+            1u)
+      << run.output();
+  EXPECT_EQ(run.starting_with("PASS " + kGoodCase + " ").size(), 1u) << run.output();
+}
+
 }  // namespace
