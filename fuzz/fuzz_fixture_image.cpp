@@ -23,8 +23,8 @@ namespace th = ttt::harness;
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const char* isolated = std::getenv("TTT_FUZZ_ISOLATED");
   th::detail::isolation_settings().enabled = isolated != nullptr && std::strcmp(isolated, "1") == 0;
-  // An HDF5 hang is declared after 3 s (fuzz/run reruns with libFuzzer's -timeout well above).
-  th::detail::isolation_settings().timeout_seconds = 3;
+  // An HDF5 hang is declared after 2 s (fuzz/run reruns with libFuzzer's -timeout well above).
+  th::detail::isolation_settings().timeout_seconds = 2;
   return 0;
 }
 
