@@ -14,6 +14,8 @@
 #include "ttt_badinput_cli_paths.h"
 #include "ttt_paths.h"
 
+#include "suites/support/cli_run.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -53,40 +55,9 @@ constexpr int kWallClockSeconds = 300;  // the whole run
 // expected.json's message for a file on which HDF5 spins; see the header comment.
 const std::string kHung = "the HDF5 library did not finish reading this file within";
 
-struct CliRun {
-  int exit_code = -1;
-  std::vector<std::string> lines;  // stdout
-  std::string stderr_text;
-  std::string command;
-
-  std::string output() const {
-    std::string all = "$ " + command + "\n";
-    for (const auto& l : lines) all += l + "\n";
-    if (!stderr_text.empty()) all += "[stderr, last 4000 bytes]\n" + stderr_text.substr(stderr_text.size() > 4000 ? stderr_text.size() - 4000 : 0);
-    return all;
-  }
-  std::vector<std::string> starting_with(const std::string& prefix) const {
-    std::vector<std::string> out;
-    for (const auto& l : lines) {
-      if (l.rfind(prefix, 0) == 0) out.push_back(l);
-    }
-    return out;
-  }
-  std::string last() const { return lines.empty() ? "" : lines.back(); }
-};
-
-std::string quote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using ttt::testing::CliRun;
+using ttt::testing::quote;
+using ttt::testing::read_text;
 
 // Runs `ttt-harness check ARGS...` under the CPU and wall-clock limits.
 CliRun check(const std::vector<std::string>& args) {

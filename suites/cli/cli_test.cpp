@@ -10,6 +10,8 @@
 #include "ttt_cli_paths.h"
 #include "ttt_paths.h"
 
+#include "suites/support/cli_run.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -39,40 +41,9 @@ const std::string kGoodCase = "linear_rope_f64_b1_l5_k16";
 const std::string kNudgedCase = "neg_nudged_linear_rope_f64_b2_l75_k16";
 const std::string kNudgedOriginal = "linear_rope_f64_b2_l75_k16";
 
-struct Run {
-  int exit_code = -1;
-  std::vector<std::string> lines;  // stdout
-  std::string stderr_text;
-  std::string command;
-
-  std::string output() const {
-    std::string all = "$ " + command + "\n";
-    for (const auto& l : lines) all += l + "\n";
-    if (!stderr_text.empty()) all += "[stderr]\n" + stderr_text;
-    return all;
-  }
-  std::vector<std::string> starting_with(const std::string& prefix) const {
-    std::vector<std::string> out;
-    for (const auto& l : lines) {
-      if (l.rfind(prefix, 0) == 0) out.push_back(l);
-    }
-    return out;
-  }
-  std::string last() const { return lines.empty() ? "" : lines.back(); }
-};
-
-std::string quote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using Run = ttt::testing::CliRun;
+using ttt::testing::quote;
+using ttt::testing::read_text;
 
 // A scratch folder for one test, removed afterwards.
 class TempDir {
