@@ -192,6 +192,35 @@ class ReferenceTest(unittest.TestCase):
         for name in a.datasets:
             self.assertTrue(torch.equal(a.datasets[name], b.datasets[name]), name)
 
+    def test_rope_table_is_the_one_every_position_reads(self):
+        """/intermediates/rope_cos, rope_sin [K, f] indexed by position_ids % K are the cos and
+        sin the layer rotated with (captured from its rotary_emb during the run)."""
+        from tttref import produce
+
+        ref = _reference()
+        case = cases.by_name()["linear_rope_f64_b1_l45_k8_pos1037"]
+        fx = produce.produce(ref, case, "t")
+        K, f = case.config.mini_batch_size, case.config.head_dim
+        table_cos, table_sin = fx.datasets["/intermediates/rope_cos"], fx.datasets["/intermediates/rope_sin"]
+        self.assertEqual((tuple(table_cos.shape), table_cos.dtype), ((K, f), torch.float64))
+        residues = fx.datasets["/inputs/position_ids"][0] % K
+        self.assertTrue(torch.equal(table_cos[residues], fx.datasets["/intermediates/cos"][0]))
+        self.assertTrue(torch.equal(table_sin[residues], fx.datasets["/intermediates/sin"][0]))
+        self.assertTrue(torch.equal(table_cos[:, : f // 2], table_cos[:, f // 2:]))
+
+    def test_bfloat16_rope_table_uses_the_bf16_rounded_frequencies(self):
+        """upstream's inv_freq buffer is rounded by .to(bfloat16); the table is built from it."""
+        from tttref import produce
+
+        ref = _reference()
+        case = cases.by_name()["mlp_rope_bf16_b2_l50_k8"]
+        fx = produce.produce(ref, case, "t")
+        K, f = case.config.mini_batch_size, case.config.head_dim
+        inv = 1.0 / (case.config.rope_theta ** (torch.arange(0, f, 2).float() / f))
+        angles = torch.arange(K).float()[:, None] * inv.to(torch.bfloat16).float()[None]
+        want = torch.cat([angles.cos(), angles.cos()], 1).to(torch.bfloat16)
+        self.assertTrue(torch.equal(fx.datasets["/intermediates/rope_cos"], want))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -25,16 +25,20 @@ GENERATOR = "ttt-harness reference/generate.py"
 def reference_outputs(ref: Reference, layer_type: str, mode: str, cfg: LayerConfig,
                       dtype: torch.dtype, params: dict[str, torch.Tensor],
                       inputs: dict[str, torch.Tensor], *, fp64: bool = False,
-                      intermediates: bool = False) -> dict[str, torch.Tensor]:
+                      intermediates: bool = False, rope_table: bool = True) -> dict[str, torch.Tensor]:
     """Runs the upstream layer built from `params` on `inputs` (names as in /inputs).
 
     Returns datasets by path below the root ("outputs/output", "state/W1_states",
     "grads/W1", "intermediates/cos", ...). `inputs["grad_output"]` (prefill) asks for the
-    backward run; `fp64` adds the float64 rerun from the upcast values.
+    backward run; `fp64` adds the float64 rerun from the upcast values; `rope_table` the
+    layer's RoPE table for residues 0..K-1 (intermediates/rope_cos, rope_sin), which lets
+    a checker on another torch build or device pin the float32 cos/sin this one computed.
     """
     module = ref.module
     layer = build_layer(module, layer_type, cfg, dtype, params)
     out: dict[str, torch.Tensor] = {}
+    if rope_table:
+        out["intermediates/rope_cos"], out["intermediates/rope_sin"] = protocols.rope_table(layer)
     if mode == "prefill":
         x, pos = inputs["hidden_states"], inputs["position_ids"]
         out["outputs/output"], captured = protocols.prefill(module, layer, x, pos, cfg.use_rope,
@@ -112,11 +116,11 @@ def case_values(ref: Reference, case: Case) -> tuple[dict[str, torch.Tensor], di
     return params, inputs
 
 
-def produce(ref: Reference, case: Case, created_utc: str) -> Fixture:
+def produce(ref: Reference, case: Case, created_utc: str, rope_table: bool = True) -> Fixture:
     params, inputs = case_values(ref, case)
     computed = reference_outputs(ref, case.layer, case.mode, case.config, DTYPES[case.dtype],
                                  params, inputs, fp64=case.low_precision,
-                                 intermediates=case.intermediates)
+                                 intermediates=case.intermediates, rope_table=rope_table)
     fixture = Fixture(attrs={
         "schema_version": SCHEMA_VERSION,
         "case": case.case,
@@ -136,11 +140,12 @@ def produce(ref: Reference, case: Case, created_utc: str) -> Fixture:
     return fixture
 
 
-def write_cases(ref: Reference, cases, out_dir: Path, created_utc: str, quiet: bool = False) -> None:
+def write_cases(ref: Reference, cases, out_dir: Path, created_utc: str, quiet: bool = False,
+                rope_table: bool = True) -> None:
     """Produces and atomically writes `<case>.h5` for every case into out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for case in cases:
         path = out_dir / f"{case.case}.h5"
-        write_fixture(produce(ref, case, created_utc), path)
+        write_fixture(produce(ref, case, created_utc, rope_table=rope_table), path)
         if not quiet:
             print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)", flush=True)

@@ -10,6 +10,17 @@ from . import patches
 from .layer import make_cache
 
 
+def rope_table(layer) -> tuple[torch.Tensor, torch.Tensor]:
+    """The layer's RoPE table for residues 0..K-1, [K, head_dim] cos and sin: row 0 of
+    upstream's `rotary_emb(x, arange(K)[None])` for an x of the layer's dtype, exactly as the
+    layer computes it for positions % K (angles and cos/sin in float32, then cast)."""
+    K = layer.mini_batch_size
+    x = torch.zeros(1, 1, K, layer.head_dim, dtype=layer.learnable_token_idx.dtype)
+    with torch.no_grad():
+        cos, sin = layer.rotary_emb(x, torch.arange(K, dtype=torch.long)[None])
+    return cos[0].clone(), sin[0].clone()
+
+
 def prefill(module: ModuleType, layer, hidden_states: torch.Tensor, position_ids: torch.Tensor,
             use_rope: bool, capture: bool = False):
     """One call without cache. Returns (output, intermediates or None)."""
