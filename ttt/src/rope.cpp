@@ -34,6 +34,31 @@ torch::Tensor rope_rotate(const torch::Tensor& x, const RopeTables& tables) {
 RopeTableCache::RopeTableCache(int64_t head_dim, int64_t mini_batch_size, double theta)
     : head_dim_(head_dim), mini_batch_size_(mini_batch_size), theta_(theta) {}
 
+std::pair<torch::Tensor, torch::Tensor> RopeTableCache::build(const torch::Device& device,
+                                                               torch::ScalarType dtype) const {
+  if (pinned_.first.defined()) return {pinned_.first.to(device, dtype), pinned_.second.to(device, dtype)};
+  const auto inv_freq = rope_inverse_frequencies(head_dim_, theta_, device);
+  const auto positions =
+      torch::arange(mini_batch_size_, torch::dtype(torch::kInt64).device(device)).to(torch::kFloat32);
+  const auto angles = positions.unsqueeze(1) * inv_freq.unsqueeze(0);  // float32 [K, f/2]
+  return {angles.cos().to(dtype), angles.sin().to(dtype)};
+}
+
+void RopeTableCache::pin(const torch::Tensor& cos, const torch::Tensor& sin) {
+  const std::vector<int64_t> shape{mini_batch_size_, head_dim_ / 2};
+  for (const auto* t : {&cos, &sin}) {
+    TORCH_CHECK(t->defined() && t->sizes() == torch::IntArrayRef(shape),
+                "RopeTableCache::pin: expected [mini_batch_size, head_dim/2] = ", torch::IntArrayRef(shape),
+                " tables, got ", t->defined() ? t->sizes() : torch::IntArrayRef{});
+    TORCH_CHECK(t->is_floating_point(), "RopeTableCache::pin: tables must be floating point, got ",
+                t->scalar_type());
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  c10::InferenceMode not_inference(false);
+  pinned_ = {cos.detach().clone(), sin.detach().clone()};
+  tables_.clear();  // every (device, dtype) is rebuilt from the pinned values
+}
+
 RopeTables RopeTableCache::lookup(const torch::Tensor& residues, torch::ScalarType dtype) const {
   TORCH_CHECK(residues.dim() == 2, "RoPE positions must be [P, L], got ", residues.sizes());
   const auto device = residues.device();
@@ -48,11 +73,7 @@ RopeTables RopeTableCache::lookup(const torch::Tensor& residues, torch::ScalarTy
       // built inside an InferenceMode region of a caller (autograd may save them later).
       c10::InferenceMode not_inference(false);
       torch::NoGradGuard no_grad;
-      const auto inv_freq = rope_inverse_frequencies(head_dim_, theta_, device);
-      const auto positions = torch::arange(mini_batch_size_, torch::dtype(torch::kInt64).device(device))
-                                 .to(torch::kFloat32);
-      const auto angles = positions.unsqueeze(1) * inv_freq.unsqueeze(0);  // float32 [K, f/2]
-      it = tables_.emplace(key, std::make_pair(angles.cos().to(dtype), angles.sin().to(dtype))).first;
+      it = tables_.emplace(key, build(device, dtype)).first;
     }
     cos = it->second.first;
     sin = it->second.second;

@@ -61,6 +61,12 @@ class TTTBaseImpl : public torch::nn::Module {
                                                                       torch::Tensor XV,
                                                                       const torch::Tensor& position_ids) const;
 
+  // Makes RoPE read these residue tables, [mini_batch_size, head_dim/2] cos and sin (pair i
+  // of residue r at [r, i]), instead of computing them. The harness pins a golden's own
+  // table: float32 cos/sin differ by an ulp between torch builds and devices, and a float64
+  // golden made elsewhere is only comparable at float64 precision with its own table.
+  void pin_rope_tables(const torch::Tensor& cos, const torch::Tensor& sin) { rope_cache_.pin(cos, sin); }
+
   // use_rope may be flipped on a live module; the shape-defining options may not.
   TTTOptions options;
 

@@ -39,16 +39,27 @@ class RopeTableCache {
   // residues: int64 [P, L] in [0, mini_batch_size), on the device the tables must live on.
   RopeTables lookup(const torch::Tensor& residues, torch::ScalarType dtype) const;
 
+  // Uses the given residue tables, [mini_batch_size, head_dim/2] each (any floating dtype,
+  // any device), instead of computing them; lookup casts them to the dtype and device asked
+  // for. For judging a golden made on another torch build or device: float32 cos/sin differ
+  // by an ulp between those, and the reference's own table removes that from the comparison.
+  void pin(const torch::Tensor& cos, const torch::Tensor& sin);
+
   int64_t head_dim() const { return head_dim_; }
   int64_t mini_batch_size() const { return mini_batch_size_; }
   double theta() const { return theta_; }
 
  private:
+  // The [mini_batch_size, head_dim/2] tables on `device` in `dtype` (caller holds mutex_).
+  std::pair<torch::Tensor, torch::Tensor> build(const torch::Device& device, torch::ScalarType dtype) const;
+
   int64_t head_dim_;
   int64_t mini_batch_size_;
   double theta_;
   mutable std::mutex mutex_;
   // key: (device type, device index, dtype) -> [mini_batch_size, head_dim/2] cos and sin
+  // (from the pinned tables when pinned_ holds them)
+  std::pair<torch::Tensor, torch::Tensor> pinned_;
   mutable std::map<std::tuple<int, int, int>, std::pair<torch::Tensor, torch::Tensor>> tables_;
 };
 
