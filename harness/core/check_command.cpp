@@ -28,6 +28,21 @@ CaseResult error_result(const std::string& file, const std::string& message) {
 
 bool is_fixture_file(const fs::path& p) { return p.extension() == ".h5"; }
 
+// Empty when a CUDA device is there and runs a kernel; otherwise what is wrong.
+std::string cuda_unusable_reason() {
+  if (!torch::cuda::is_available()) {
+    return "no usable CUDA device (this LibTorch build sees " + std::to_string(torch::cuda::device_count()) +
+           " CUDA device(s)); run without --device cuda, or fix the driver";
+  }
+  try {
+    (void)torch::ones({1}, torch::Device(torch::kCUDA)).sum().item<float>();
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    return "CUDA device 0 cannot run a kernel: " + what.substr(0, what.find('\n'));
+  }
+  return "";
+}
+
 // Manifests are read once per folder; a malformed one makes every file of its folder unusable.
 class ManifestCache {
  public:
@@ -105,11 +120,15 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
 
   torch::set_num_threads(std::max(1, options.threads));
   std::vector<CaseResult> results;
-  const auto files = collect_fixture_files(options.paths, results);
-  for (const auto& r : results) out << r.line() << std::endl;
-
+  // --device cuda that cannot run on CUDA is an unusable input, not 40 skipped cases: a
+  // nightly whose driver broke must not go green.
   const bool use_cuda = options.device == "cuda";
-  const bool cuda_ready = use_cuda && torch::cuda::is_available();
+  const std::string cuda_problem = use_cuda ? cuda_unusable_reason() : "";
+  const bool cuda_ready = use_cuda && cuda_problem.empty();
+  if (use_cuda && !cuda_ready) results.push_back(error_result("--device cuda", cuda_problem));
+  auto files = collect_fixture_files(options.paths, results);
+  if (use_cuda && !cuda_ready) files.clear();  // no case can run where it was asked to
+  for (const auto& r : results) out << r.line() << std::endl;
   const std::optional<std::regex> filter =
       options.filter.empty() ? std::nullopt : std::optional<std::regex>(std::regex(options.filter));
   ManifestCache manifests;
@@ -132,14 +151,7 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
     try {
       const auto fixture = load_fixture(file);
       if (filter && !std::regex_search(fixture.case_id, *filter)) continue;
-      if (use_cuda && !cuda_ready) {
-        result.file = file;
-        result.case_id = fixture.case_id;
-        result.status = Status::Skip;
-        result.message = "(CUDA requested but no CUDA device is available)";
-      } else {
-        result = run_fixture(fixture, run);
-      }
+      result = run_fixture(fixture, run);
     } catch (const std::exception& e) {
       result = error_result(file, e.what());
     }

@@ -22,7 +22,7 @@ double max_abs(const torch::Tensor& t) { return t.numel() == 0 ? 0.0 : t.abs().m
 }  // namespace
 
 double Comparison::margin() const {
-  if (nonfinite > 0) return std::numeric_limits<double>::infinity();
+  if (nonfinite > 0 || !not_compared.empty()) return std::numeric_limits<double>::infinity();
   if (allowed <= 0) return max_abs_err > 0 ? std::numeric_limits<double>::infinity() : 0.0;
   return max_abs_err / allowed;
 }
@@ -30,10 +30,15 @@ double Comparison::margin() const {
 std::string Comparison::summary() const {
   std::ostringstream out;
   char buf[160];
+  if (!not_compared.empty()) return "not compared: " + not_compared;
   if (nonfinite > 0) {
     out << nonfinite << " NaN/inf in the computed tensor; ";
   }
-  std::snprintf(buf, sizeof buf, "max_abs=%.3g rel=%.3g", max_abs_err, max_rel_err);
+  if (tolerance.rule == Tolerance::Rule::Absolute) {
+    std::snprintf(buf, sizeof buf, "max_abs=%.3g = %.3g float32 ulps", max_abs_err, max_abs_err / kFloat32TableUlp);
+  } else {
+    std::snprintf(buf, sizeof buf, "max_abs=%.3g rel=%.3g", max_abs_err, max_rel_err);
+  }
   out << buf;
   if (tolerance.rule == Tolerance::Rule::ReferenceError) {
     std::snprintf(buf, sizeof buf, " ref_err=%.3g allowed=%.3g", reference_err, allowed);
@@ -78,10 +83,22 @@ Comparison compare_tensors(const std::string& name, const torch::Tensor& actual_
     c.expected_at_worst = truth.reshape({-1})[flat_worst].item<double>();
   }
   c.max_rel_err = c.max_abs_err / c.scale;
-  c.allowed = tolerance.rule == Tolerance::Rule::Relative
-                  ? tolerance.bound * c.scale
-                  : tolerance.multiple * c.reference_err + tolerance.floor * c.scale;
+  switch (tolerance.rule) {
+    case Tolerance::Rule::Relative: c.allowed = tolerance.bound * c.scale; break;
+    case Tolerance::Rule::Absolute: c.allowed = tolerance.bound; break;
+    case Tolerance::Rule::ReferenceError:
+      c.allowed = tolerance.multiple * c.reference_err + tolerance.floor * c.scale;
+      break;
+  }
   c.passed = c.nonfinite == 0 && c.max_abs_err <= c.allowed;
+  return c;
+}
+
+Comparison not_compared(const std::string& name, const std::string& why) {
+  Comparison c;
+  c.tensor = name;
+  c.not_compared = why;
+  c.passed = false;
   return c;
 }
 

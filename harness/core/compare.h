@@ -27,12 +27,18 @@ struct Comparison {
   double diff_to_golden = 0;
   double allowed = 0;    // the bound max_abs_err was held to, in absolute units
   int64_t nonfinite = 0;  // NaN/inf in the computed tensor: always a failure
+  // Why a tensor the golden holds could not be compared (the layer has nothing for it):
+  // always a failure, so that nothing a fixture stores goes unjudged.
+  std::string not_compared;
   bool passed = false;
 
   // How close to the bound: max_abs_err / allowed (> 1 fails). Used to pick the decisive one.
   double margin() const;
   std::string summary() const;  // "max_abs=1.2e-16 rel=2.3e-16 (rel <= 1.0e-10) worst=[0, 12, 5]"
 };
+
+// A failed comparison for a golden tensor the layer has no counterpart for.
+Comparison not_compared(const std::string& name, const std::string& why);
 
 // `golden_fp64` is required for Rule::ReferenceError and ignored otherwise.
 Comparison compare_tensors(const std::string& name, const torch::Tensor& actual, const torch::Tensor& golden,

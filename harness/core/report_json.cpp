@@ -8,7 +8,12 @@ namespace ttt::harness {
 namespace {
 
 const char* rule_name(Tolerance::Rule rule) {
-  return rule == Tolerance::Rule::Relative ? "relative" : "reference_error";
+  switch (rule) {
+    case Tolerance::Rule::Relative: return "relative";
+    case Tolerance::Rule::Absolute: return "absolute";
+    case Tolerance::Rule::ReferenceError: return "reference_error";
+  }
+  return "relative";
 }
 
 std::string utc_now() {
@@ -30,7 +35,8 @@ nlohmann::json comparison_json(const Comparison& c) {
       {"max_rel_err", c.max_rel_err},
       {"scale", c.scale},
       {"allowed_abs_err", c.allowed},
-      {"margin", c.nonfinite > 0 ? nlohmann::json(nullptr) : nlohmann::json(c.margin())},
+      {"margin", c.nonfinite > 0 || !c.not_compared.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.margin())},
+      {"not_compared", c.not_compared},
       {"worst_index", c.worst_index},
       {"actual_at_worst", c.actual_at_worst},
       {"expected_at_worst", c.expected_at_worst},
@@ -64,7 +70,9 @@ nlohmann::json case_json(const CaseResult& r) {
       {"manifest", r.manifest},
       {"decisive", decisive ? nlohmann::json(decisive->tensor) : nlohmann::json(nullptr)},
       // The deciding comparison's max_abs_err / allowed (> 1 fails); null when not finite or no comparison.
-      {"margin", decisive && decisive->nonfinite == 0 ? nlohmann::json(decisive->margin()) : nlohmann::json(nullptr)},
+      {"margin", decisive && decisive->nonfinite == 0 && decisive->not_compared.empty()
+                     ? nlohmann::json(decisive->margin())
+                     : nlohmann::json(nullptr)},
       {"comparisons", comparisons},
       {"config", r.config},
       {"provenance", r.provenance},
