@@ -17,6 +17,7 @@
 #include "suites/support/cli_run.h"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <nlohmann/json.hpp>
 
 #include <signal.h>
@@ -30,7 +31,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -218,6 +221,127 @@ TEST(CliCorpusRun, ReadTimeoutEndsAHangingFileSooner) {
             1u)
       << run.output();
   EXPECT_EQ(run.starting_with("PASS " + kGoodCase + " ").size(), 1u) << run.output();
+}
+
+// ---- values stored outside the fixture file, made at test time with real outside data ----
+//
+// The committed corpus holds these layouts pointing at files that need not exist. Here the
+// outside data is real and at an absolute path, and HDF5 reads it correctly (checked below),
+// so a reader that followed the layout would PASS the case on bytes its manifest does not
+// cover. The tool must refuse each one before reading, and still judge the good fixtures.
+
+// Opens `path` read-write for the duration of `edit`; throws on any HDF5 failure.
+void edit_h5(const fs::path& path, const std::function<void(hid_t)>& edit) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  if (file < 0) throw std::runtime_error("cannot open " + path.string());
+  edit(file);
+  H5Fclose(file);
+}
+
+std::vector<double> read_doubles(hid_t file, const char* name, std::vector<hsize_t>& dims) {
+  const hid_t dataset = H5Dopen2(file, name, H5P_DEFAULT);
+  const hid_t space = H5Dget_space(dataset);
+  dims.assign(static_cast<size_t>(H5Sget_simple_extent_ndims(space)), 0);
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  std::vector<double> values(static_cast<size_t>(H5Sget_simple_extent_npoints(space)));
+  if (H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) values.clear();
+  H5Sclose(space);
+  H5Dclose(dataset);
+  return values;
+}
+
+// Replaces the good fixture's /outputs/output (in a copy at `out`) by a dataset created with
+// `dcpl` whose values come from outside; returns the original values.
+std::vector<double> move_output_out(const fs::path& out, const std::function<hid_t(const std::vector<double>&,
+                                                                                   const std::vector<hsize_t>&)>& dcpl_for) {
+  fs::copy_file(kGood, out, fs::copy_options::overwrite_existing);
+  std::vector<double> values;
+  edit_h5(out, [&](hid_t file) {
+    std::vector<hsize_t> dims;
+    values = read_doubles(file, "/outputs/output", dims);
+    H5Ldelete(file, "/outputs/output", H5P_DEFAULT);
+    const hid_t dcpl = dcpl_for(values, dims);
+    const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    const hid_t dataset = H5Dcreate2(file, "/outputs/output", H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (dataset < 0) throw std::runtime_error("cannot create the outside-data dataset in " + out.string());
+    H5Dclose(dataset);
+    H5Sclose(space);
+    H5Pclose(dcpl);
+  });
+  return values;
+}
+
+// HDF5 itself reads the outside values back exactly: the layout works, so only the reader's
+// refusal stands between it and a verdict.
+void expect_hdf5_follows(const fs::path& file, const std::vector<double>& values) {
+  std::vector<double> read;
+  edit_h5(file, [&](hid_t f) {
+    std::vector<hsize_t> dims;
+    read = read_doubles(f, "/outputs/output", dims);
+  });
+  EXPECT_EQ(read, values) << file << ": HDF5 does not read the outside data back";
+}
+
+class OutsideData : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ttt-outside-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  // Runs the file alone and among good fixtures: one ERROR line naming the dataset and
+  // `layout`, exit 2, the good ones still PASS.
+  void expect_refused(const fs::path& file, const std::string& layout) {
+    const CliRun alone = check({"--no-manifest", file.string()});
+    expect_orderly_end(alone);
+    EXPECT_EQ(alone.exit_code, 2) << alone.output();
+    const auto errors = alone.starting_with("ERROR " + file.string() + ": dataset /outputs/output: " + layout);
+    EXPECT_EQ(errors.size(), 1u) << alone.output();
+    EXPECT_EQ(alone.last(), "0 passed, 0 failed, 0 skipped") << alone.output();
+
+    const CliRun among = check({"--no-manifest", kGood.string(), file.string(), kGood.string()});
+    expect_orderly_end(among);
+    EXPECT_EQ(among.exit_code, 2) << among.output();
+    EXPECT_EQ(among.starting_with("ERROR " + file.string() + ": ").size(), 1u) << among.output();
+    EXPECT_EQ(among.starting_with("PASS " + kGoodCase + " ").size(), 2u) << among.output();
+  }
+  fs::path dir_;
+};
+
+TEST_F(OutsideData, ExternalRawStorageIsRefused) {
+  const fs::path bin = dir_ / "output.bin";
+  const fs::path file = dir_ / "external.h5";
+  const auto values = move_output_out(file, [&](const std::vector<double>& v, const std::vector<hsize_t>&) {
+    std::ofstream(bin, std::ios::binary).write(reinterpret_cast<const char*>(v.data()),
+                                               static_cast<std::streamsize>(v.size() * sizeof(double)));
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_external(dcpl, bin.c_str(), 0, v.size() * sizeof(double));
+    return dcpl;
+  });
+  expect_hdf5_follows(file, values);
+  expect_refused(file, "external raw storage (1 outside file(s), the first \"" + bin.string() + "\")");
+}
+
+TEST_F(OutsideData, VirtualDatasetOfAnotherFileIsRefused) {
+  const fs::path source = dir_ / "source.h5";
+  const fs::path file = dir_ / "virtual.h5";
+  const auto values = move_output_out(file, [&](const std::vector<double>& v, const std::vector<hsize_t>& dims) {
+    const hid_t src = H5Fcreate(source.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    const hid_t data = H5Dcreate2(src, "/data", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(data, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    H5Dclose(data);
+    H5Fclose(src);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_virtual(dcpl, space, source.c_str(), "/data", space);
+    H5Sclose(space);
+    return dcpl;
+  });
+  expect_hdf5_follows(file, values);
+  expect_refused(file, "virtual dataset (layout H5D_VIRTUAL, 1 mapping(s), the first from \"" + source.string() + "\")");
 }
 
 }  // namespace

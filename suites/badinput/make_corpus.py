@@ -469,6 +469,48 @@ def _(f):
     f["state/b2_grad"][...] = data
 
 
+# --------------------------------------------------------------- values stored outside the file
+#
+# A fixture is judged on its own bytes (which its manifest covers); a dataset whose values live
+# elsewhere is refused before anything is read. These name files that need not exist: the
+# refusal comes first. suites/badinput/outside_data_test.cpp makes the same layouts at test
+# time with real outside data (absolute paths), which HDF5 reads correctly, and shows them
+# refused too.
+
+
+def _as_layout(f, name, make):
+    data = f[name][...]
+    del f[name]
+    make(data)
+
+
+@case("external_storage.h5", "/outputs/output stored as external raw data in another file",
+      'dataset /outputs/output: external raw storage (1 outside file(s), the first "output.bin")')
+def _(f):
+    _as_layout(f, "outputs/output", lambda data: f.create_dataset(
+        "outputs/output", shape=data.shape, dtype=data.dtype, external=[("output.bin", 0, data.nbytes)]))
+
+
+@case("virtual_dataset_same_file.h5",
+      "/outputs/output a virtual dataset mapping another dataset of the same file",
+      "dataset /outputs/output: virtual dataset (layout H5D_VIRTUAL, 1 mapping(s)")
+def _(f):
+    def make(data):
+        f.create_dataset("elsewhere/output", data=data)
+        layout = h5py.VirtualLayout(shape=data.shape, dtype=data.dtype)
+        layout[...] = h5py.VirtualSource(".", "elsewhere/output", shape=data.shape)
+        f.create_virtual_dataset("outputs/output", layout)
+
+    _as_layout(f, "outputs/output", make)
+
+
+@case("filter_not_built_in.h5", "/outputs/output through filter 32001 (blosc), which needs a plugin",
+      'dataset /outputs/output: filter 32001 "" is not built into the reader')
+def _(f):
+    _as_layout(f, "outputs/output", lambda data: f.create_dataset(
+        "outputs/output", data=data, chunks=data.shape, compression=32001, allow_unknown_filter=True))
+
+
 # --------------------------------------------------------------- damaged HDF5 structures
 #
 # One flipped bit in the global heap that holds the variable-length string attributes (as
