@@ -142,7 +142,12 @@ CheckResult stability(const Factory& factory, int64_t length, const torch::Devic
       const double first = mean(errors, 0, kWindow);
       const double last = mean(errors, n - kWindow, n);
       const double bound = growth_bound(n);
-      Series s{name, ttt::to_string(type), harness::dtype_name(dtype), device.str(), length};
+      Series s;
+      s.name = name;
+      s.layer_type = ttt::to_string(type);
+      s.dtype = harness::dtype_name(dtype);
+      s.device = device.str();
+      s.seq_len = length;
       downsample(s, errors, 256);
       s.bound = bound * first;
       s.passed = last <= bound * first;

@@ -181,7 +181,9 @@ TEST(NegativeFixtures, EveryFileFailsAndTheRunExits1) {
     // golden tensor at the float64 bound.
     const bool table = case_of(l).rfind("neg_ropetable_", 0) == 0;
     EXPECT_NE(l.find(table ? " rope_" : "(rel <= 1.0e-10)"), std::string::npos) << l;
-    if (table) EXPECT_NE(l.find("float32 ulps"), std::string::npos) << l;
+    if (table) {
+      EXPECT_NE(l.find("float32 ulps"), std::string::npos) << l;
+    }
   }
 }
 

@@ -46,10 +46,6 @@ const harness::Comparison* find(const harness::CaseResult& r, const std::string&
   return nullptr;
 }
 
-bool is_output(const std::string& tensor) {
-  return tensor == "output" || tensor == "prefill_output" || tensor == "decode_output";
-}
-
 // Largest max_rel_err over the case's outputs and state, or over its gradients (never the
 // table), and the tensor it is in.
 std::pair<double, std::string> worst_golden(const harness::CaseResult& r, bool gradients) {

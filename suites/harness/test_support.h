@@ -21,7 +21,9 @@ void ExpectFixtureError(Body&& body, const std::string& expected, const std::str
   } catch (const FixtureError& e) {
     EXPECT_NE(std::string(e.what()).find(expected), std::string::npos)
         << "message: " << e.what() << "\nexpected to contain: " << expected;
-    if (!file.empty()) EXPECT_EQ(e.file(), file);
+    if (!file.empty()) {
+      EXPECT_EQ(e.file(), file);
+    }
   }
 }
 

@@ -32,7 +32,7 @@ class ComplexRopeWithoutUpcast : public Base {
   using Base::Base;
 
  protected:
-  void apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor& XV,
+  void apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor& /*XV: not rotated*/,
                   const torch::Tensor& position_ids) const override {
     if (!this->options.use_rope()) return;
     const auto tables = this->rope_tables(this->rope_positions(position_ids), XQ);
@@ -54,7 +54,7 @@ class UseRopeIgnoredAlwaysOn : public Base {
   using Base::Base;
 
  protected:
-  void apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor& XV,
+  void apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor& /*XV: not rotated*/,
                   const torch::Tensor& position_ids) const override {
     const auto tables = this->rope_tables(this->rope_positions(position_ids), XQ);
     XQ = ttt::rope_rotate(XQ, tables);
