@@ -35,19 +35,6 @@ torch::Tensor positions(int64_t start, int64_t length, torch::Device device) {
   return torch::arange(start, start + length, torch::dtype(torch::kInt64).device(device)).unsqueeze(0);
 }
 
-std::string dtype_name(torch::ScalarType dtype) {
-  switch (dtype) {
-    case torch::kFloat32:
-      return "float32";
-    case torch::kBFloat16:
-      return "bfloat16";
-    case torch::kFloat64:
-      return "float64";
-    default:
-      return c10::toString(dtype);
-  }
-}
-
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }

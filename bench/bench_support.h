@@ -29,8 +29,6 @@ torch::Tensor random_hidden(int64_t batch, int64_t length, int64_t hidden, torch
 // [1, L] int64 positions start, start + 1, ...
 torch::Tensor positions(int64_t start, int64_t length, torch::Device device);
 
-// "float32", "bfloat16", "float64"
-std::string dtype_name(torch::ScalarType dtype);
 
 // Blocks until queued device work is done (CUDA); nothing on the CPU.
 void synchronize(const torch::Device& device);

@@ -29,6 +29,7 @@
 
 #include <harness/core/check_command.h>
 #include <harness/core/environment.h>
+#include <harness/core/tensors.h>
 #include <harness/fixture/fixture.h>
 
 #include "ttt_paths.h"
@@ -121,7 +122,7 @@ Settings& settings() {
 
 std::string case_name(const std::string& kind, const std::string& layer, torch::ScalarType dtype,
                       const torch::Device& device, const std::string& keys) {
-  return kind + "/" + layer + "/" + dtype_name(dtype) + "/" + (device.is_cuda() ? "cuda" : "cpu") + "/" + keys +
+  return kind + "/" + layer + "/" + harness::dtype_name(dtype) + "/" + (device.is_cuda() ? "cuda" : "cpu") + "/" + keys +
          "/threads:" + std::to_string(settings().threads);
 }
 

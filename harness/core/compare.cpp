@@ -35,7 +35,7 @@ std::string Comparison::summary() const {
     out << nonfinite << " NaN/inf in the computed tensor; ";
   }
   if (tolerance.rule == Tolerance::Rule::Absolute) {
-    std::snprintf(buf, sizeof buf, "max_abs=%.3g = %.3g float32 ulps", max_abs_err, max_abs_err / kFloat32TableUlp);
+    std::snprintf(buf, sizeof buf, "max_abs=%.3g = %.3g float32 ulps", max_abs_err, max_abs_err / kUnitRoundoffFloat32);
   } else {
     std::snprintf(buf, sizeof buf, "max_abs=%.3g rel=%.3g", max_abs_err, max_rel_err);
   }

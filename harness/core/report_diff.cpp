@@ -1,5 +1,7 @@
 #include <harness/core/report_diff.h>
 
+#include <harness/core/tolerance.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -45,10 +47,10 @@ std::string percent(double fraction) {
 // Half the gap between 1 and the next representable value: the size of one rounding.
 // c10's names ("Float", "BFloat16", "Half") are accepted too: the long suite writes them.
 double unit_roundoff(const std::string& dtype) {
-  if (dtype == "float32" || dtype == "Float") return 5.9604644775390625e-08;
-  if (dtype == "bfloat16" || dtype == "BFloat16") return 0.00390625;
-  if (dtype == "float16" || dtype == "Half") return 0.00048828125;
-  return 1.1102230246251565e-16;  // float64, and any dtype this tool does not know
+  if (dtype == "float32" || dtype == "Float") return kUnitRoundoffFloat32;
+  if (dtype == "bfloat16" || dtype == "BFloat16") return kUnitRoundoffBFloat16;
+  if (dtype == "float16" || dtype == "Half") return kUnitRoundoffFloat16;
+  return kUnitRoundoffFloat64;  // float64, and any dtype this tool does not know
 }
 
 // null in a report stands for a non-finite value.

@@ -155,8 +155,8 @@ RopeTableSource judge_and_pin_rope_table(CaseResult* result, const Fixture& fixt
                   !table_ok ? "not the reference's, not pinned"
                   : pin     ? "pinned from the file"
                             : "checked, not pinned in bfloat16",
-                  std::max(cos_check.max_abs_err, sin_check.max_abs_err) / kFloat32TableUlp,
-                  tolerance.bound / kFloat32TableUlp);
+                  std::max(cos_check.max_abs_err, sin_check.max_abs_err) / kUnitRoundoffFloat32,
+                  tolerance.bound / kUnitRoundoffFloat32);
     result->message = note;
   }
   if (pin) layer.pin_rope_tables(residue_half(stored_cos), residue_half(stored_sin));

@@ -6,9 +6,6 @@
 namespace ttt::harness {
 namespace {
 
-// Unit roundoff of each dtype (half the gap between 1 and the next value).
-constexpr double kUnitRoundoffF32 = 5.9604644775390625e-08;  // 2^-24
-constexpr double kUnitRoundoffBF16 = 0.00390625;            // 2^-8
 
 // float64 proves the same algorithm: the port repeats the reference's operations, so the
 // only differences are reassociations inside BLAS kernels (~1e-16, observed <= 3e-16).
@@ -66,15 +63,15 @@ Tolerance against_reference_error(double unit_roundoff, const std::string& name)
 // relative to the tensor's largest magnitude: float32 64 units of roundoff (3.8e-6),
 // bfloat16 8 (3.1e-2). Measured worst: bit-identical (float32 state), 4.5 units (bfloat16
 // state); docs/TOLERANCES.md has the figures.
-constexpr double kFloat32Direct = 64 * kUnitRoundoffF32;
-constexpr double kBFloat16Direct = 8 * kUnitRoundoffBF16;
+constexpr double kFloat32Direct = 64 * kUnitRoundoffFloat32;
+constexpr double kBFloat16Direct = 8 * kUnitRoundoffBFloat16;
 
 std::string Tolerance::describe() const {
   char buf[128];
   if (rule == Rule::Relative) {
     std::snprintf(buf, sizeof buf, "rel <= %.1e", bound);
   } else if (rule == Rule::Absolute) {
-    std::snprintf(buf, sizeof buf, "abs <= %.1e = %g float32 ulps", bound, bound / kFloat32TableUlp);
+    std::snprintf(buf, sizeof buf, "abs <= %.1e = %g float32 ulps", bound, bound / kUnitRoundoffFloat32);
   } else {
     std::snprintf(buf, sizeof buf, "err <= %g x ref_err + %.1e x max|f64|", multiple, floor);
   }
@@ -82,8 +79,8 @@ std::string Tolerance::describe() const {
 }
 
 Tolerance output_tolerance(const std::string& dtype, bool with_fp64, RopeTableSource table) {
-  if (with_fp64 && dtype == "float32") return against_reference_error(kUnitRoundoffF32, "float32 vs reference error");
-  if (with_fp64 && dtype == "bfloat16") return against_reference_error(kUnitRoundoffBF16, "bfloat16 vs reference error");
+  if (with_fp64 && dtype == "float32") return against_reference_error(kUnitRoundoffFloat32, "float32 vs reference error");
+  if (with_fp64 && dtype == "bfloat16") return against_reference_error(kUnitRoundoffBFloat16, "bfloat16 vs reference error");
   return direct_tolerance(dtype, table);
 }
 
@@ -110,10 +107,10 @@ Tolerance rope_table_tolerance(const std::string& dtype) {
   if (dtype == "bfloat16") {
     // A bfloat16 table is a float32 table rounded once: a one-ulp float32 difference can
     // round the other way, one bfloat16 ulp of values in [0.5, 1).
-    t.bound = kUnitRoundoffBF16;
+    t.bound = kUnitRoundoffBFloat16;
     t.name = "RoPE table, one bfloat16 ulp";
   } else {
-    t.bound = kRopeTableUlps * kFloat32TableUlp;
+    t.bound = kRopeTableUlps * kUnitRoundoffFloat32;
     t.name = "RoPE table, float32 ulps";
   }
   return t;

@@ -50,7 +50,12 @@ Tolerance gradient_tolerance(const std::string& dtype, RopeTableSource table = R
 // case of `dtype`.
 Tolerance rope_table_tolerance(const std::string& dtype);
 
-// One float32 ulp of the values in [0.5, 1), the unit RoPE table differences are printed in.
-constexpr double kFloat32TableUlp = 5.9604644775390625e-08;  // 2^-24
+// One rounding of each dtype: half the gap between 1 and the next value (for float32 also
+// one ulp of the values in [0.5, 1), the unit RoPE table differences are printed in). Header
+// constants, so that the torch-free report library uses the same numbers.
+constexpr double kUnitRoundoffFloat64 = 0x1p-53;
+constexpr double kUnitRoundoffFloat32 = 0x1p-24;
+constexpr double kUnitRoundoffBFloat16 = 0x1p-8;
+constexpr double kUnitRoundoffFloat16 = 0x1p-11;
 
 }  // namespace ttt::harness

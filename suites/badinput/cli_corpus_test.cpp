@@ -15,6 +15,7 @@
 #include "ttt_paths.h"
 
 #include "suites/support/cli_run.h"
+#include "suites/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -284,14 +285,6 @@ void expect_hdf5_follows(const fs::path& file, const std::vector<double>& values
 
 class OutsideData : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ttt-outside-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   // Runs the file alone and among good fixtures: one ERROR line naming the dataset and
   // `layout`, exit 2, the good ones still PASS.
   void expect_refused(const fs::path& file, const std::string& layout) {
@@ -308,7 +301,8 @@ class OutsideData : public ::testing::Test {
     EXPECT_EQ(among.starting_with("ERROR " + file.string() + ": ").size(), 1u) << among.output();
     EXPECT_EQ(among.starting_with("PASS " + kGoodCase + " ").size(), 2u) << among.output();
   }
-  fs::path dir_;
+  ttt::testing::TempDir scratch_{"outside"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 TEST_F(OutsideData, ExternalRawStorageIsRefused) {

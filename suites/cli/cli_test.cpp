@@ -11,6 +11,7 @@
 #include "ttt_paths.h"
 
 #include "suites/support/cli_run.h"
+#include "suites/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -45,23 +46,7 @@ using Run = ttt::testing::CliRun;
 using ttt::testing::quote;
 using ttt::testing::read_text;
 
-// A scratch folder for one test, removed afterwards.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    path_ = fs::temp_directory_path() / ("ttt-cli-test-" + std::to_string(::getpid()) + "-" + tag);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ttt::testing::TempDir;
 
 // Runs `ttt-harness check ARGS...`; stdout line by line, stderr kept for diagnostics.
 Run check(const std::vector<std::string>& args) {

@@ -168,21 +168,6 @@ std::string variant_name(const FixtureOptions& o) {
          (o.share_qk ? "_shareqk" : "") + (o.backward ? "_backward" : "");
 }
 
-TempDir::TempDir() {
-  static int counter = 0;
-  const auto base = std::filesystem::temp_directory_path() /
-                    ("ttt_fixture_tests." + std::to_string(getpid()) + "." +
-                     std::to_string(counter++));
-  std::filesystem::remove_all(base);
-  std::filesystem::create_directories(base);
-  path_ = base.string();
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 std::vector<char> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path);

@@ -3,6 +3,8 @@
 // library's schema), so the tests check the loader against an independent reading of
 // FIXTURES.md. Tests mutate these, in memory or on disk, to make each rule fire.
 
+#include "suites/support/temp_dir.h"
+
 #include <harness/fixture/fixture.h>
 
 #include <cstdint>
@@ -46,19 +48,7 @@ void set_value(Array& array, std::size_t index, double value);
 std::vector<FixtureOptions> all_variants();
 std::string variant_name(const FixtureOptions& options);
 
-// A fresh empty folder under the build tree's temp area, removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ttt::testing::TempDir;
 
 std::vector<char> read_bytes(const std::string& path);
 void write_bytes(const std::string& path, const std::vector<char>& bytes);

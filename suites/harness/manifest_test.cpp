@@ -102,7 +102,7 @@ TEST(VerifyAgainstManifest, MatchMismatchAndNotListed) {
                        {{"file", "b.h5"}, {"sha256", kAbcSha256}}});
   const Manifest manifest = *read_manifest(dir.path());
   EXPECT_EQ(verify_against_manifest(manifest, dir.file("a.h5")), "");
-  EXPECT_EQ(verify_against_manifest(manifest, dir.path() + "/./a.h5"), "");
+  EXPECT_EQ(verify_against_manifest(manifest, dir.file("./a.h5")), "");
   EXPECT_EQ(verify_against_manifest(manifest, dir.file("b.h5")),
             "sha256 " + sha256_file(dir.file("b.h5")) + " differs from " + kAbcSha256 + " in " +
                 manifest.path);
