@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_VERSION = 1
 FULL_LENGTHS = [512, 2048, 8192]
 QUICK_LENGTHS = [512, 2048]
-# Targets of issue 8 (ratios from one run on one machine).
+# The performance targets (ratios from one run on one machine; docs/PERFORMANCE.md).
 PREFILL_TARGET = 3.0   # CPU float32 prefill, L=2048: C++ >= 3x the reference's tokens/s
 DECODE_TARGET = 5.0    # CPU float32 decode per token: C++ >= 5x the reference
 SCALING_TARGET = 1.25  # per-token time at the longest L / at the shortest: within 25 %

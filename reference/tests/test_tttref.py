@@ -120,7 +120,7 @@ class RandomizeTest(unittest.TestCase):
 
 
 class MatrixCoverageTest(unittest.TestCase):
-    """What the committed matrix must cover (issue 3)."""
+    """What the committed matrix must cover (reference/README.md, "Case families")."""
 
     def test_coverage(self):
         m = cases.by_name().values()

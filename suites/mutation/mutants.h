@@ -1,6 +1,6 @@
 #pragma once
-// Test-only mutants: each reproduces one bug that shipped in a TTT port (DEVELOPERS.md,
-// "The mission"), derived from the production layer through its seams. Production code
+// Test-only mutants: each reproduces one bug that shipped in a TTT port (the README's
+// `mutation` suite lists them), derived from the production layer through its seams. Production code
 // has no switch for any of them.
 
 #include <harness/core/runner.h>
