@@ -5,14 +5,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 namespace ttt::harness {
 namespace {
 
-// The fixture's float64 reference for `name` ("output" -> "output_fp64"), if it carries one.
-torch::Tensor fp64_of(const Fixture& fixture, const std::string& name) {
-  auto it = fixture.outputs.find(name + "_fp64");
-  return it == fixture.outputs.end() ? torch::Tensor() : to_tensor(it->second);
+// The float64 twin of `name` in its group ("output" -> "output_fp64", "W1_grad" ->
+// "W1_grad_fp64"), if the fixture carries one.
+torch::Tensor fp64_of(const std::map<std::string, Array>& group, const std::string& name) {
+  auto it = group.find(name + "_fp64");
+  return it == group.end() ? torch::Tensor() : to_tensor(it->second);
 }
 
 bool is_fp64_twin(const std::string& name) {
@@ -26,7 +28,7 @@ torch::Tensor input(const Fixture& fixture, const std::string& name, torch::Devi
 
 void compare_output(CaseResult& result, const Fixture& fixture, const std::string& name,
                     const torch::Tensor& actual, RopeTableSource table) {
-  const auto fp64 = fp64_of(fixture, name);
+  const auto fp64 = fp64_of(fixture.outputs, name);
   result.comparisons.push_back(compare_tensors(name, actual, to_tensor(fixture.outputs.at(name)),
                                                output_tolerance(fixture.dtype, fp64.defined(), table), fp64));
 }
@@ -85,8 +87,7 @@ void run_decode_case(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImp
           compare_tensors("state/" + name, it->second, to_tensor(golden), direct_tolerance("float32")));
       continue;
     }
-    const auto twin = fixture.state.find(name + "_fp64");
-    const auto fp64 = twin == fixture.state.end() ? torch::Tensor() : to_tensor(twin->second);
+    const auto fp64 = fp64_of(fixture.state, name);
     result.comparisons.push_back(compare_tensors("state/" + name, it->second, to_tensor(golden),
                                                  output_tolerance(fixture.dtype, fp64.defined(), table), fp64));
   }
@@ -125,42 +126,60 @@ std::pair<torch::Tensor, torch::Tensor> expected_rope_table(const Fixture& fixtu
   return {torch::cat({cos, cos}, 1), torch::cat({sin, sin}, 1)};
 }
 
-// Judges the file's RoPE table (when it has one) and pins it into the layer where that keeps
-// float64 parity portable. Returns where the layer's table then comes from.
-RopeTableSource judge_and_pin_rope_table(CaseResult* result, const Fixture& fixture, ttt::TTTBaseImpl& layer,
-                                         torch::Device device, torch::ScalarType dtype) {
+// What a case does with its RoPE table: the tables to pin into every layer it builds (none
+// when the layer keeps its own) and where the layer's table then comes from.
+struct RopeTablePlan {
+  RopeTableSource source = RopeTableSource::Exact;
+  torch::Tensor pin_cos, pin_sin;  // [K, f/2], or undefined
+
+  void apply(ttt::TTTBaseImpl& layer) const {
+    if (pin_cos.defined()) layer.pin_rope_tables(pin_cos, pin_sin);
+  }
+};
+
+// Judges the file's RoPE table (when it has one) into `result`, with a note in its message,
+// and decides whether to pin it: pinning keeps float64 parity portable.
+RopeTablePlan judge_rope_table(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImpl& layer,
+                               torch::Device device, torch::ScalarType dtype) {
   const bool exact_everywhere = !fixture.config.use_rope || fixture.config.mini_batch_size == 1;
+  RopeTablePlan plan;
   const auto cos_it = fixture.intermediates.find("rope_cos");
   const auto sin_it = fixture.intermediates.find("rope_sin");
   if (cos_it == fixture.intermediates.end() || sin_it == fixture.intermediates.end()) {
-    return exact_everywhere ? RopeTableSource::Exact : RopeTableSource::ThisBuild;
+    if (!exact_everywhere) {
+      plan.source = RopeTableSource::ThisBuild;
+      if (fixture.dtype == "float64") result.message = "(no RoPE table in the file: float64 judged at the portable bound)";
+    }
+    return plan;
   }
   const auto stored_cos = to_tensor(cos_it->second);
   const auto stored_sin = to_tensor(sin_it->second);
+  const auto [cos, sin] = expected_rope_table(fixture, layer, device, dtype);
+  const auto tolerance = rope_table_tolerance(fixture.dtype);
+  result.comparisons.push_back(compare_tensors("rope_cos", cos, stored_cos, tolerance));
+  result.comparisons.push_back(compare_tensors("rope_sin", sin, stored_sin, tolerance));
+  const auto& cos_check = result.comparisons.rbegin()[1];
+  const auto& sin_check = result.comparisons.rbegin()[0];
   // bfloat16 keeps the layer's own table: the port computes its angles from float32
   // frequencies by design, and the bfloat16 rule judges it against the float64 output.
   // A table that is not the reference's is not pinned either: the outputs are then judged
   // with this build's table, so the verdict tells a wrong table from wrong outputs.
-  const auto [cos, sin] = expected_rope_table(fixture, layer, device, dtype);
-  const auto tolerance = rope_table_tolerance(fixture.dtype);
-  const auto cos_check = compare_tensors("rope_cos", cos, stored_cos, tolerance);
-  const auto sin_check = compare_tensors("rope_sin", sin, stored_sin, tolerance);
   const bool table_ok = cos_check.passed && sin_check.passed;
   const bool pin = dtype != torch::kBFloat16 && table_ok;
-  if (result != nullptr) {
-    result->comparisons.push_back(cos_check);
-    result->comparisons.push_back(sin_check);
-    char note[200];
-    std::snprintf(note, sizeof note, "(RoPE table %s: %.3g float32 ulps from this build's, <= %g)",
-                  !table_ok ? "not the reference's, not pinned"
-                  : pin     ? "pinned from the file"
-                            : "checked, not pinned in bfloat16",
-                  std::max(cos_check.max_abs_err, sin_check.max_abs_err) / kUnitRoundoffFloat32,
-                  tolerance.bound / kUnitRoundoffFloat32);
-    result->message = note;
+  char note[200];
+  std::snprintf(note, sizeof note, "(RoPE table %s: %.3g float32 ulps from this build's, <= %g)",
+                !table_ok ? "not the reference's, not pinned"
+                : pin     ? "pinned from the file"
+                          : "checked, not pinned in bfloat16",
+                std::max(cos_check.max_abs_err, sin_check.max_abs_err) / kUnitRoundoffFloat32,
+                tolerance.bound / kUnitRoundoffFloat32);
+  result.message = note;
+  if (pin) {
+    plan.pin_cos = residue_half(stored_cos);
+    plan.pin_sin = residue_half(stored_sin);
   }
-  if (pin) layer.pin_rope_tables(residue_half(stored_cos), residue_half(stored_sin));
-  return table_ok || exact_everywhere ? RopeTableSource::Exact : RopeTableSource::ThisBuild;
+  if (!table_ok && !exact_everywhere) plan.source = RopeTableSource::ThisBuild;
+  return plan;
 }
 
 }  // namespace
@@ -226,18 +245,16 @@ CaseResult run_fixture(const Fixture& fixture, const RunOptions& options) {
   try {
     const auto dtype = case_scalar_type(fixture.dtype);
     auto layer = build_layer(fixture, options.device, options.factory);
-    const auto table = judge_and_pin_rope_table(&result, fixture, *layer, options.device, dtype);
-    if (table == RopeTableSource::ThisBuild && fixture.dtype == "float64" && result.message.empty()) {
-      result.message = "(no RoPE table in the file: float64 judged at the portable bound)";
-    }
+    const auto table = judge_rope_table(result, fixture, *layer, options.device, dtype);
+    table.apply(*layer);
     if (fixture.mode == "decode") {
-      run_decode_case(result, fixture, *layer, options.device, dtype, table);
+      run_decode_case(result, fixture, *layer, options.device, dtype, table.source);
     } else {
-      run_prefill(result, fixture, *layer, options.device, dtype, table);
+      run_prefill(result, fixture, *layer, options.device, dtype, table.source);
       if (options.gradients && !fixture.grads.empty()) {
         layer = build_layer(fixture, options.device, options.factory);  // fresh .grad fields
-        judge_and_pin_rope_table(nullptr, fixture, *layer, options.device, dtype);
-        run_gradients(result, fixture, *layer, options.device, dtype, table);
+        table.apply(*layer);
+        run_gradients(result, fixture, *layer, options.device, dtype, table.source);
       }
     }
     decide(result);

@@ -6,7 +6,6 @@
 namespace ttt::harness {
 namespace {
 
-
 // float64 proves the same algorithm: the port repeats the reference's operations, so the
 // only differences are reassociations inside BLAS kernels (~1e-16, observed <= 3e-16).
 // 1e-10 leaves six orders of magnitude for that and still fails a golden nudged by 1e-6.
