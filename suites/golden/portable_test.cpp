@@ -27,14 +27,10 @@ constexpr double kFloat64Bound = 1e-10;
 constexpr double kPortableBound = 5e-7;
 constexpr double kPortableGradientBound = 2e-6;
 
-bool table_is_platform_dependent(const harness::Fixture& f) {
-  return f.dtype == "float64" && f.config.use_rope && f.config.mini_batch_size > 1;
-}
-
 std::vector<std::string> float64_rope_fixtures() {
   std::vector<std::string> files;
   for (const auto& file : committed_fixtures()) {
-    if (table_is_platform_dependent(harness::load_fixture(file))) files.push_back(file);
+    if (float64_depends_on_rope_table(file)) files.push_back(file);
   }
   return files;
 }
@@ -269,7 +265,7 @@ TEST_P(OtherBuild, PassesAtTheBoundItsTableAllows) {
   if (fixture.dtype != "float64") return;
   const bool has_table = fixture.intermediates.count("rope_cos") > 0;
   const auto worst = worst_golden_error(result);
-  if (has_table || !table_is_platform_dependent(fixture)) {
+  if (has_table || !float64_depends_on_rope_table(GetParam())) {
     EXPECT_LT(worst, 1e-13) << "float64 at machine precision: " << result.line();
   } else {
     EXPECT_EQ(result.decisive()->tolerance.bound, kPortableBound) << result.line();

@@ -3,7 +3,10 @@
 #include "harness/core/random_parameters.h"
 #include "ttt_paths.h"
 
+#include <harness/fixture/hdf5_attribute.h>
+
 #include <hdf5.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -37,6 +40,22 @@ bool has_gradients(const std::string& fixture_path) {
   const bool found = H5Lexists(file, "/grads", H5P_DEFAULT) > 0;
   H5Fclose(file);
   return found;
+}
+
+bool float64_depends_on_rope_table(const std::string& fixture_path) {
+  const hid_t file = H5Fopen(fixture_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) return false;
+  bool depends = false;
+  try {
+    if (harness::detail::read_string_attribute(file, "dtype") == "float64") {
+      const auto config = nlohmann::json::parse(harness::detail::read_string_attribute(file, "config"));
+      depends = config.at("use_rope").get<bool>() && config.at("mini_batch_size").get<int64_t>() > 1;
+    }
+  } catch (const std::exception&) {
+    depends = false;  // not a readable fixture: the golden suites report that themselves
+  }
+  H5Fclose(file);
+  return depends;
 }
 
 std::string test_name_for(const std::string& fixture_path) {

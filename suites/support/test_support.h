@@ -16,6 +16,10 @@ std::vector<std::string> committed_fixtures();
 // Whether a committed fixture stores gradients (/grads), without reading it whole: test
 // discovery runs this for every fixture in every test process.
 bool has_gradients(const std::string& fixture_path);
+// Whether a committed fixture is float64 and its goldens depend on its float32 RoPE table
+// (RoPE on, mini_batch_size > 1, so some angle is not 0), from its root attributes alone:
+// like has_gradients, test discovery runs it for every fixture in every test process.
+bool float64_depends_on_rope_table(const std::string& fixture_path);
 // A GoogleTest-safe name for a fixture file: its case id made of [A-Za-z0-9_].
 std::string test_name_for(const std::string& fixture_path);
 
