@@ -28,7 +28,7 @@ from typing import Callable, Iterator
 import torch
 
 from tttref import cases as cases_mod
-from tttref import patches
+from tttref import patches, protocols
 from tttref.cases import Case, cfg
 from tttref.compare import CHECK_RTOL, compare_fixtures, describe, summarize
 from tttref.fixture_io import Fixture, atomic_write, read_fixture, write_fixture
@@ -182,9 +182,8 @@ OTHER_THETA = 500.0
 def table_of_other_theta(ref: Reference, case: Case, cos, sin):
     """The upstream table for rope_theta 500 instead of the config's (outputs untouched)."""
     f, K = case.config.head_dim, case.config.mini_batch_size
-    emb = ref.module.RotaryEmbedding(f, max_position_embeddings=K, base=OTHER_THETA)
-    other_cos, other_sin = emb(torch.zeros(1, 1, K, f, dtype=cos.dtype), torch.arange(K)[None])
-    return other_cos[0].to(cos.dtype), other_sin[0].to(sin.dtype)
+    other = ref.module.RotaryEmbedding(f, max_position_embeddings=K, base=OTHER_THETA)
+    return protocols.rotary_table(other, K, f, cos.dtype)
 
 
 def table_rolled_by_one(ref: Reference, case: Case, cos, sin):

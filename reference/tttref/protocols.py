@@ -10,15 +10,21 @@ from . import patches
 from .layer import make_cache
 
 
-def rope_table(layer) -> tuple[torch.Tensor, torch.Tensor]:
-    """The layer's RoPE table for residues 0..K-1, [K, head_dim] cos and sin: row 0 of
-    upstream's `rotary_emb(x, arange(K)[None])` for an x of the layer's dtype, exactly as the
-    layer computes it for positions % K (angles and cos/sin in float32, then cast)."""
-    K = layer.mini_batch_size
-    x = torch.zeros(1, 1, K, layer.head_dim, dtype=layer.learnable_token_idx.dtype)
+def rotary_table(rotary_emb, mini_batch_size: int, head_dim: int,
+                 dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row 0 of upstream's `rotary_emb(x, arange(K)[None])` for an x of `dtype`: the [K,
+    head_dim] cos and sin every position reads through position % K (angles and cos/sin in
+    float32, then cast)."""
+    x = torch.zeros(1, 1, mini_batch_size, head_dim, dtype=dtype)
     with torch.no_grad():
-        cos, sin = layer.rotary_emb(x, torch.arange(K, dtype=torch.long)[None])
+        cos, sin = rotary_emb(x, torch.arange(mini_batch_size, dtype=torch.long)[None])
     return cos[0].clone(), sin[0].clone()
+
+
+def rope_table(layer) -> tuple[torch.Tensor, torch.Tensor]:
+    """The layer's own RoPE table for residues 0..K-1, exactly as it computes it."""
+    return rotary_table(layer.rotary_emb, layer.mini_batch_size, layer.head_dim,
+                        layer.learnable_token_idx.dtype)
 
 
 def prefill(module: ModuleType, layer, hidden_states: torch.Tensor, position_ids: torch.Tensor,
