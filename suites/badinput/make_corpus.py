@@ -473,9 +473,9 @@ def _(f):
 #
 # A fixture is judged on its own bytes (which its manifest covers); a dataset whose values live
 # elsewhere is refused before anything is read. These name files that need not exist: the
-# refusal comes first. suites/badinput/outside_data_test.cpp makes the same layouts at test
-# time with real outside data (absolute paths), which HDF5 reads correctly, and shows them
-# refused too.
+# refusal comes first. OutsideData.* in suites/badinput/cli_corpus_test.cpp makes the same
+# layouts at test time with real outside data (absolute paths), which HDF5 reads correctly,
+# and shows them refused too.
 
 
 def _as_layout(f, name, make):
@@ -497,9 +497,13 @@ def _(f):
 def _(f):
     def make(data):
         f.create_dataset("elsewhere/output", data=data)
-        layout = h5py.VirtualLayout(shape=data.shape, dtype=data.dtype)
-        layout[...] = h5py.VirtualSource(".", "elsewhere/output", shape=data.shape)
-        f.create_virtual_dataset("outputs/output", layout)
+        # Low-level, for a creation property list without object timestamps: h5py's
+        # create_virtual_dataset stores them, and the corpus must be the same bytes every run.
+        space = h5py.h5s.create_simple(data.shape)
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_obj_track_times(False)
+        dcpl.set_virtual(space, b".", b"elsewhere/output", space)
+        h5py.h5d.create(f.id, b"outputs/output", h5py.h5t.py_create(data.dtype), space, dcpl=dcpl)
 
     _as_layout(f, "outputs/output", make)
 
