@@ -49,7 +49,8 @@ def main(argv=None) -> int:
     p.add_argument("--expect", action="append", default=[], metavar="LABEL=N",
                    help="the label must select exactly N tests")
     p.add_argument("--first-label-only", action="store_true",
-                   help="keep only each test's first label (the old bug), to show this check fails")
+                   help="keep only each test's first label as ctest lists them (sorted), "
+                        "which replays the old bug for the device GPU tests, to show this check fails")
     args = p.parse_args(argv)
 
     wanted = readme_labels(args.readme)
