@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "reference"))
+from tttref.atomic_file import atomic_write  # noqa: E402  (standard library only, like this file)
 SCHEMA_VERSION = 1
 FULL_LENGTHS = [512, 2048, 8192]
 QUICK_LENGTHS = [512, 2048]
@@ -449,21 +451,6 @@ def print_table(results: list[dict], matmul: dict, scaling, memory, targets) -> 
                   f"(target {t['target']})")
 
 
-def write_json_atomically(path: Path, doc: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.time()
@@ -527,7 +514,8 @@ def main(argv=None) -> int:
     doc = {"schema_version": SCHEMA_VERSION, "environment": environment, "results": results,
            "scaling": scaling, "memory": memory, "memory_runs": memory_rows, "targets": targets}
     print_table(results, matmul_rate, scaling, memory, targets)
-    write_json_atomically(args.json, doc)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(args.json, lambda tmp: tmp.write_text(json.dumps(doc, indent=2) + "\n"))
     print(f"\nwrote {args.json} ({len(results)} results, {environment['wall_s']} s; "
           f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after)")
     return 0

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 
+from tttref.atomic_file import atomic_write  # noqa: E402
 from tttref.layer import DTYPES, LayerConfig, build_layer, make_cache  # noqa: E402
 from tttref.randomize import parameter_values  # noqa: E402
 from tttref.upstream import ReferenceError, load_reference  # noqa: E402
@@ -282,17 +283,6 @@ def environment(ref, threads: int) -> dict:
             "torch_parallel": torch.__config__.parallel_info().splitlines()[:6]}
 
 
-def write_json_atomically(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                 epilog="Run by bench/run; see docs/PERFORMANCE.md.")
@@ -337,7 +327,8 @@ def main(argv=None) -> int:
         print(f"{name:58s} {entry['seconds'] * 1e3:10.3f} ms/it {entry['tokens_per_s']:12.1f} tokens/s", flush=True)
     doc = {"schema_version": SCHEMA_VERSION, "environment": environment(ref, args.threads), "results": results}
     if args.json:
-        write_json_atomically(args.json, doc)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(args.json, lambda tmp: tmp.write_text(json.dumps(doc, indent=2) + "\n"))
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -30,9 +29,10 @@ import torch
 from tttref import cases as cases_mod
 from tttref import patches, protocols
 from tttref.cases import Case, cfg
-from tttref.compare import CHECK_RTOL, compare_fixtures, describe, summarize
-from tttref.fixture_io import Fixture, atomic_write, read_fixture, write_fixture
-from tttref.manifest import MANIFEST, build_manifest, manifest_problems, read_manifest, write_manifest
+from tttref.atomic_file import atomic_write
+from tttref.check import check_regenerated
+from tttref.fixture_io import Fixture, write_fixture
+from tttref.manifest import MANIFEST, write_manifest
 from tttref.produce import produce
 from tttref.upstream import REPO_ROOT, Reference
 from tttref.verify import verify_file
@@ -308,45 +308,25 @@ def generate_negatives(ref: Reference, out_dir: Path, created_utc: str) -> int:
 
 
 def check_negatives(ref: Reference, committed: Path, created_utc: str) -> int:
-    """Like --check for the negative folder: regenerate into a temporary folder and compare
-    every dataset and attribute (bar created_utc), the manifest and the README; then rerun
-    every committed negative file through the unbroken reference (--verify), which must
-    report it as differing -- otherwise the breakage did not change the golden."""
+    """Like --check for the negative folder (tttref.check.check_regenerated): regenerate into a
+    temporary folder and compare every dataset and attribute (bar created_utc), the manifest
+    and the README; then rerun every committed negative file through the unbroken reference
+    (--verify), which must report it as differing -- otherwise the breakage did not change
+    the golden."""
     committed = Path(committed)
-    failures = 0
-    with tempfile.TemporaryDirectory(prefix="ttt-negative-check-") as tmp:
-        fresh = Path(tmp)
-        write_negatives(ref, fresh, created_utc, quiet=True)
-        fresh_names = {p.name for p in fresh.glob("*.h5")}
-        committed_names = {p.name for p in committed.glob("*.h5")}
-        for name in sorted(fresh_names | committed_names):
-            if name not in committed_names or name not in fresh_names:
-                where = "missing from" if name not in committed_names else "extra file in"
-                print(f"FAIL {name[:-3]}: {where} {committed}")
-                failures += 1
-                continue
-            diffs, problems = compare_fixtures(read_fixture(fresh / name),
-                                               read_fixture(committed / name), CHECK_RTOL)
-            bad = problems + [d.line() for d in diffs if not d.ok]
-            honest_ok, honest, _ = verify_file(ref, committed / name)
-            if honest_ok:
-                bad.append("the unbroken reference reproduces this file: it is not negative")
-            print(f"{'FAIL' if bad else 'ok  '} {name[:-3]}: regenerated {summarize(diffs)}; "
-                  f"unbroken reference: {honest}")
-            for line in bad[:8]:
-                print(f"       {line}")
-            failures += bool(bad)
-        problems = manifest_problems(committed)
-        strip = lambda m: {**m, "files": [{k: v for k, v in e.items() if k != "sha256"}
-                                          for e in m.get("files", [])]}
-        if strip(read_manifest(committed) or {}) != strip(build_manifest(fresh, ref.commit)):
-            problems.append(f"{MANIFEST} differs from the regenerated one in more than sha256")
+
+    def unbroken_reference(path: Path, summary: str) -> tuple[str, list[str]]:
+        honest_ok, honest, _ = verify_file(ref, path)
+        extra = ["the unbroken reference reproduces this file: it is not negative"]
+        return f"regenerated {summary}; unbroken reference: {honest}", extra if honest_ok else []
+
+    def readme_problems(fresh: Path) -> list[str]:
         readme = committed / README
         if not readme.exists() or readme.read_text() != (fresh / README).read_text():
-            problems.append(f"{README} differs from the regenerated one")
-        for line in problems:
-            print(f"FAIL manifest: {line}")
-        failures += len(problems)
-    print(f"negative-check: {len(fresh_names)} negative cases regenerated, {failures} problem(s); "
-          f"tolerance max|diff|/max|expected| <= {describe(CHECK_RTOL)}")
-    return 1 if failures else 0
+            return [f"{README} differs from the regenerated one"]
+        return []
+
+    return check_regenerated(
+        committed, ref.commit, lambda fresh: write_negatives(ref, fresh, created_utc, quiet=True),
+        title="negative-check", noun="negative cases", tmp_prefix="ttt-negative-check-",
+        per_file=unbroken_reference, folder_problems=readme_problems, worst_first=False)

@@ -15,7 +15,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tttref import cases, compare, fixture_io, manifest, randomize, upstream  # noqa: E402
+from tttref import atomic_file, cases, compare, fixture_io, manifest, randomize, upstream  # noqa: E402
 
 
 def _reference():
@@ -57,7 +57,7 @@ class FixtureIoTest(unittest.TestCase):
                 raise KeyboardInterrupt
 
             with self.assertRaises(KeyboardInterrupt):
-                fixture_io.atomic_write(Path(tmp) / "x.h5", fail)
+                atomic_file.atomic_write(Path(tmp) / "x.h5", fail)
             self.assertEqual(list(Path(tmp).iterdir()), [])
 
 

@@ -8,7 +8,8 @@ Modules, one job each:
   layer       build an upstream layer with given parameter values
   protocols   prefill / decode / backward runs, exactly as the reference is used
   produce     one case -> one in-memory fixture (datasets + attributes)
-  fixture_io  HDF5 reading and atomic writing (schema version 1, bf16 as uint16)
+  atomic_file atomic writing of any file (temporary file, fsync, rename)
+  fixture_io  HDF5 reading and writing (schema version 1, bf16 as uint16)
   manifest    fixtures/MANIFEST.json
   compare     numeric comparison of two fixtures
   check       --check: regenerate into a temporary folder and compare

@@ -7,8 +7,6 @@ bit patterns with the dataset attribute dtype = "bfloat16".
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,8 @@ from typing import Any
 import h5py
 import numpy as np
 import torch
+
+from .atomic_file import atomic_write
 
 _STORED = {torch.float64: np.float64, torch.float32: np.float32, torch.int64: np.int64}
 _DTYPE_ATTR = {"float64": np.float64, "float32": np.float32, "int64": np.int64}
@@ -55,23 +55,6 @@ def from_stored(array: np.ndarray, dtype_attr: str | None, where: str) -> torch.
     if array.dtype not in (np.float64, np.float32, np.int64):
         raise ValueError(f"{where}: unsupported stored dtype {array.dtype}")
     return torch.from_numpy(np.ascontiguousarray(array).copy())
-
-
-def atomic_write(path: Path, write) -> None:
-    """Calls write(tmp_path) on a temporary file in path's folder, then renames it over path,
-    so an interrupted run never leaves a half-written file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_fixture(fixture: Fixture, path: Path) -> None:

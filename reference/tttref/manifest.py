@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 
 from . import REFERENCE_REPO, SCHEMA_VERSION
-from .fixture_io import atomic_write
+from .atomic_file import atomic_write
 
 MANIFEST = "MANIFEST.json"
 
