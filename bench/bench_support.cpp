@@ -1,9 +1,5 @@
 #include "bench/bench_support.h"
 
-#include "harness/core/random_parameters.h"
-
-#include <ATen/CPUGeneratorImpl.h>
-
 #include <sys/resource.h>
 
 #include <cmath>
@@ -18,21 +14,12 @@ TTTOptions model_125m_options() {
 
 std::shared_ptr<TTTBaseImpl> random_layer(LayerType type, const TTTOptions& options, torch::ScalarType dtype,
                                           uint64_t seed, torch::Device device) {
-  auto layer = make_layer(type, options);
-  harness::randomize_parameters(*layer, seed);
-  layer->to(device, dtype);
-  layer->eval();
-  return layer;
+  return harness::random_layer(harness::production_layers(), type, options, dtype, seed, device);
 }
 
 torch::Tensor random_hidden(int64_t batch, int64_t length, int64_t hidden, torch::ScalarType dtype, uint64_t seed,
                             torch::Device device) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return at::normal(0.0, 1.0, {batch, length, hidden}, gen, torch::dtype(torch::kFloat32)).to(device, dtype);
-}
-
-torch::Tensor positions(int64_t start, int64_t length, torch::Device device) {
-  return torch::arange(start, start + length, torch::dtype(torch::kInt64).device(device)).unsqueeze(0);
+  return harness::random_hidden(batch, length, hidden, dtype, seed, device, torch::kFloat32);
 }
 
 void synchronize(const torch::Device& device) {

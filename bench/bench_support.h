@@ -1,6 +1,8 @@
 #pragma once
-// What the benchmark cases share: the layer shape, random layers and inputs, names,
-// process memory figures.
+// What the benchmark cases share: the layer shape, random layers and inputs, process memory
+// figures.
+
+#include <harness/layer_io/random_layers.h>
 
 #include <ttt/ttt.h>
 
@@ -16,19 +18,17 @@ namespace ttt::bench {
 // 12 heads (head_dim 64), mini-batch 16, rope_theta 10000, no gate, no shared Q/K.
 TTTOptions model_125m_options();
 
-// A layer whose every parameter is moved away from its default initialisation
-// (harness::randomize_parameters, the suites' rules), then moved to `device` and `dtype`.
+// The production layer with every parameter moved off its default initialisation, by the
+// suites' rules (harness/layer_io/random_layers.h), on `device` in `dtype`.
 std::shared_ptr<TTTBaseImpl> random_layer(LayerType type, const TTTOptions& options, torch::ScalarType dtype,
                                           uint64_t seed, torch::Device device);
 
-// N(0, 1) hidden states [B, L, C], drawn directly in float32 (no float64 temporary, which
-// would raise the process's peak memory before the measured call), then cast and moved.
+// N(0, 1) hidden states [B, L, C], drawn in float32: a float64 temporary would raise the
+// process's peak memory before the measured call.
 torch::Tensor random_hidden(int64_t batch, int64_t length, int64_t hidden, torch::ScalarType dtype,
                             uint64_t seed, torch::Device device);
 
-// [1, L] int64 positions start, start + 1, ...
-torch::Tensor positions(int64_t start, int64_t length, torch::Device device);
-
+using harness::positions_from;
 
 // Blocks until queued device work is done (CUDA); nothing on the CPU.
 void synchronize(const torch::Device& device);

@@ -78,7 +78,7 @@ void profile_stages(Layer& layer, const TTTOptions& options, LayerType type, int
   const auto K = options.mini_batch_size();
   TORCH_CHECK(L % K == 0, "--ttt_profile: L must be a multiple of the mini-batch size ", K);
   const auto x = random_hidden(B, L, options.hidden_size(), torch::kFloat32, 7, torch::kCPU);
-  const auto pos = positions(0, L, torch::kCPU);
+  const auto pos = positions_from(0, L, torch::kCPU);
 
   const std::vector<std::string> stages{"projections (q, k, v)", "split heads", "rope", "lr gate + mini-batch inputs",
                                         "inner loop (dual form)", "post_norm", "o_proj"};
@@ -240,7 +240,7 @@ int run_peak_rss(const std::string& spec, int threads) {
   const auto options = model_125m_options();
   auto layer = random_layer(s.type, options, torch::kFloat32, 20240611, torch::kCPU);
   const auto x = random_hidden(1, s.length, options.hidden_size(), torch::kFloat32, 7, torch::kCPU);
-  const auto pos = positions(0, s.length, torch::kCPU);
+  const auto pos = positions_from(0, s.length, torch::kCPU);
   // Give the heap's free pages back (setup freed float64 temporaries), so that the call's
   // allocations show in RSS instead of reusing pages that are already resident.
   ::malloc_trim(0);
@@ -315,7 +315,7 @@ int run_profile(const std::string& spec, int threads, int repeats) {
     profile_stages(static_cast<Probe<TTTMLPImpl>&>(*layer), options, s.type, s.length, std::max(1, repeats));
   }
   const auto x = random_hidden(1, s.length, options.hidden_size(), torch::kFloat32, 7, torch::kCPU);
-  const auto pos = positions(0, s.length, torch::kCPU);
+  const auto pos = positions_from(0, s.length, torch::kCPU);
   profile_ops("one forward", [&] { layer->forward(x, pos); });
   return 0;
 }

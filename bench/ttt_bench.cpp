@@ -11,7 +11,7 @@
 //   gemm     one float32/bfloat16 matrix product of the projection's shape: the machine's
 //            matmul rate that the layer's FLOP/s are compared with
 //
-// Extra flags (before or among Google Benchmark's own):
+// Extra flags (before or among Google Benchmark's own; ttt-bench --help lists them):
 //   --ttt_threads=N            intra-op threads (torch::set_num_threads), default 1
 //   --ttt_lengths=512,2048     prefill lengths, default 512,2048,8192
 //   --ttt_decode_prompt=P      decode prompt length, default 2048
@@ -27,13 +27,14 @@
 #include "bench/flops.h"
 #include "bench/modes.h"
 
-#include <harness/core/check_command.h>
-#include <harness/core/environment.h>
-#include <harness/core/tensors.h>
+#include <harness/runner/check_command.h>
+#include <harness/runner/environment.h>
+#include <harness/layer_io/tensors.h>
 #include <harness/fixture/fixture.h>
 
 #include "ttt_paths.h"
 
+#include <CLI/CLI.hpp>
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -66,52 +67,44 @@ constexpr int64_t kBatch = 1;
 constexpr uint64_t kLayerSeed = 20240611;
 constexpr uint64_t kInputSeed = 7;
 
-std::vector<int64_t> parse_lengths(const std::string& text) {
-  std::vector<int64_t> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(std::stoll(item));
-  }
-  return out;
-}
-
-// Removes the --ttt_* flags from argv (Google Benchmark refuses flags it does not know).
+// The --ttt_* flags, through CLI11 (a bad value is an error naming the flag, exit 2); every
+// other argument is left in argv for Google Benchmark, which refuses flags it does not know.
 Settings parse_settings(int& argc, char** argv) {
   Settings s;
+  CLI::App app{"ttt-bench: Google Benchmark cases over the TTT layer (bench/README.md)", "ttt-bench"};
+  app.allow_extras();
+  app.add_option("--ttt_threads", s.threads, "intra-op threads (torch::set_num_threads)")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--ttt_lengths", s.lengths, "prefill lengths, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  app.add_option("--ttt_decode_prompt", s.decode_prompt, "decode prompt length")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  app.add_flag_callback("--ttt_no_cuda", [&] { s.cuda = false; }, "do not register CUDA cases even when a GPU is there");
+  app.add_option("--ttt_fixtures", s.fixtures, "fixtures for the check case")->check(CLI::ExistingDirectory);
+  app.add_flag("--ttt_environment", s.environment, "print the environment JSON and exit");
+  app.add_option("--ttt_peak_rss", s.peak_rss, "TYPE:L: one prefill in this process, print its memory as JSON, exit");
+  app.add_option("--ttt_profile", s.profile, "TYPE:L or TYPE:decode: where one call spends its time, exit");
+  app.add_option("--ttt_profile_repeats", s.profile_repeats, "runs the profile takes the median of")
+      ->check(CLI::Range(1, 1000));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints the help, or the error naming the flag
+    std::exit(code == 0 ? 0 : 2);
+  }
+  // What CLI11 did not take goes back into argv for benchmark::Initialize (kept alive here).
+  static std::vector<std::string> rest;
+  rest = app.remaining();
   int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&](const std::string& flag) -> std::string {
-      return arg.size() > flag.size() + 1 ? arg.substr(flag.size() + 1) : "";
-    };
-    if (arg.rfind("--ttt_threads=", 0) == 0) {
-      s.threads = std::stoi(value("--ttt_threads"));
-    } else if (arg.rfind("--ttt_lengths=", 0) == 0) {
-      s.lengths = parse_lengths(value("--ttt_lengths"));
-    } else if (arg.rfind("--ttt_decode_prompt=", 0) == 0) {
-      s.decode_prompt = std::stoll(value("--ttt_decode_prompt"));
-    } else if (arg == "--ttt_no_cuda") {
-      s.cuda = false;
-    } else if (arg.rfind("--ttt_fixtures=", 0) == 0) {
-      s.fixtures = value("--ttt_fixtures");
-    } else if (arg == "--ttt_environment") {
-      s.environment = true;
-    } else if (arg.rfind("--ttt_peak_rss=", 0) == 0) {
-      s.peak_rss = value("--ttt_peak_rss");
-    } else if (arg.rfind("--ttt_profile=", 0) == 0) {
-      s.profile = value("--ttt_profile");
-    } else if (arg.rfind("--ttt_profile_repeats=", 0) == 0) {
-      s.profile_repeats = std::stoi(value("--ttt_profile_repeats"));
-    } else if (arg.rfind("--ttt_", 0) == 0) {
-      std::cerr << "ttt-bench: unknown flag " << arg << " (see the top of bench/ttt_bench.cpp)\n";
+  for (auto& arg : rest) {
+    if (arg.rfind("--ttt_", 0) == 0) {
+      std::cerr << "ttt-bench: unknown flag " << arg << " (ttt-bench --help lists them)\n";
       std::exit(2);
-    } else {
-      argv[kept++] = argv[i];
     }
+    argv[kept++] = arg.data();
   }
   argc = kept;
-  TORCH_CHECK(s.threads >= 1, "--ttt_threads must be at least 1");
   return s;
 }
 
@@ -169,7 +162,7 @@ void bm_prefill(benchmark::State& state, const std::string& name, LayerType type
     PrefillCase p;
     p.layer = random_layer(type, options, dtype, kLayerSeed, device);
     p.x = random_hidden(kBatch, L, options.hidden_size(), dtype, kInputSeed, device);
-    p.pos = positions(0, L, device);
+    p.pos = positions_from(0, L, device);
     p.layer->forward(p.x, p.pos);  // warm-up (allocator, RoPE tables, lazy init): excluded
     synchronize(device);
     return p;
@@ -263,7 +256,7 @@ void bm_rope(benchmark::State& state, const std::string& name, torch::ScalarType
     p.XQ = split(kInputSeed);
     p.XK = split(kInputSeed + 1);
     p.XV = split(kInputSeed + 2);
-    p.pos = positions(0, L, device);
+    p.pos = positions_from(0, L, device);
     p.layer->rotate_qkv(p.XQ, p.XK, p.XV, p.pos);
     synchronize(device);
     return p;

@@ -1,6 +1,6 @@
 // ttt-harness: checks the C++ TTT layer against golden fixtures and reports on it.
-#include <harness/core/check_command.h>
-#include <harness/core/report_command.h>
+#include <harness/runner/check_command.h>
+#include <reports/report_command.h>
 #include <harness/fixture/isolated_read.h>
 
 #include <CLI/CLI.hpp>

@@ -22,13 +22,9 @@
 #include <nlohmann/json.hpp>
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -60,36 +56,16 @@ constexpr int kWallClockSeconds = 300;  // the whole run
 const std::string kHung = "the HDF5 library did not finish reading this file within";
 
 using ttt::testing::CliRun;
-using ttt::testing::quote;
 using ttt::testing::read_text;
 
 // Runs `ttt-harness check ARGS...` under the CPU and wall-clock limits.
 CliRun check(const std::vector<std::string>& args) {
-  const fs::path err_file =
-      fs::temp_directory_path() / ("ttt-badinput-cli-" + std::to_string(::getpid()) + ".stderr");
-  CliRun run;
-  run.command = quote(TTT_HARNESS_EXECUTABLE) + " check";
-  for (const auto& a : args) run.command += " " + quote(a);
   // The soft limit sends SIGXCPU; the hard one, 10 s later, SIGKILL (which a soft limit equal
   // to the hard one would send at once).
-  const std::string shell = "ulimit -c 0; ulimit -H -t " + std::to_string(kCpuSeconds + 10) + "; ulimit -S -t " +
-                            std::to_string(kCpuSeconds) + "; exec timeout -k 10 " +
-                            std::to_string(kWallClockSeconds) + " " + run.command + " 2>" +
-                            quote(err_file.string());
-  FILE* pipe = ::popen(shell.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::string text;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) text.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) run.lines.push_back(line);
-  run.stderr_text = read_text(err_file);
-  std::error_code ec;
-  fs::remove(err_file, ec);
-  return run;
+  const std::string limits = "ulimit -c 0; ulimit -H -t " + std::to_string(kCpuSeconds + 10) + "; ulimit -S -t " +
+                             std::to_string(kCpuSeconds) + "; exec timeout -k 10 " +
+                             std::to_string(kWallClockSeconds) + " ";
+  return ttt::testing::run_command_line(ttt::testing::check_command_line(TTT_HARNESS_EXECUTABLE, args), limits);
 }
 
 nlohmann::json expected_messages() {

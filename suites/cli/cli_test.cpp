@@ -16,12 +16,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -43,30 +39,13 @@ const std::string kNudgedCase = "neg_nudged_linear_rope_f64_b2_l75_k16";
 const std::string kNudgedOriginal = "linear_rope_f64_b2_l75_k16";
 
 using Run = ttt::testing::CliRun;
-using ttt::testing::quote;
 using ttt::testing::read_text;
 
 using ttt::testing::TempDir;
 
 // Runs `ttt-harness check ARGS...`; stdout line by line, stderr kept for diagnostics.
 Run check(const std::vector<std::string>& args) {
-  TempDir scratch("stderr");
-  const auto err_file = scratch.path() / "stderr.txt";
-  Run run;
-  run.command = quote(TTT_HARNESS_EXECUTABLE) + " check";
-  for (const auto& a : args) run.command += " " + quote(a);
-  FILE* pipe = ::popen((run.command + " 2>" + quote(err_file.string())).c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::string current;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) current.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  std::istringstream in(current);
-  for (std::string line; std::getline(in, line);) run.lines.push_back(line);
-  run.stderr_text = read_text(err_file);
-  return run;
+  return ttt::testing::run_command_line(ttt::testing::check_command_line(TTT_HARNESS_EXECUTABLE, args));
 }
 
 std::vector<std::string> h5_stems(const std::string& folder) {

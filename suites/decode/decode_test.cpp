@@ -1,10 +1,10 @@
-// Decode suite: the invariants live in suites/checks/decode_checks.cpp; the layer mutants
+// Decode suite: the invariants live in suites/decode/decode_checks.cpp; the layer mutants
 // that break them are in the mutation suite. The cache file's own mutant is here: a save
 // that drops the carried gradients must be caught by the restore invariant.
-#include "suites/checks/check_test.h"
-#include "suites/checks/decode_checks.h"
+#include "suites/support/check_test.h"
+#include "suites/decode/decode_checks.h"
 
-#include <harness/core/cache_io.h>
+#include <harness/layer_io/cache_io.h>
 
 TTT_CHECK_SUITE(Decode, "decode", false);
 

@@ -3,7 +3,7 @@
 #include "suites/support/test_support.h"
 #include "ttt_paths.h"
 
-#include <harness/core/runner.h>
+#include <harness/runner/runner.h>
 #include <harness/fixture/fixture.h>
 
 #include <gtest/gtest.h>

@@ -7,7 +7,7 @@
 #include "suites/support/test_support.h"
 #include "ttt_paths.h"
 
-#include <harness/core/runner.h>
+#include <harness/runner/runner.h>
 #include <harness/fixture/fixture.h>
 #include <harness/fixture/manifest.h>
 
@@ -24,7 +24,7 @@ namespace {
 
 const std::string kNegativeDir = TTT_SOURCE_DIR "/suites/golden/negative";
 
-// The float64 golden bound the harness applies (harness/core/tolerance.cpp).
+// The float64 golden bound the harness applies (harness/runner/tolerance.cpp).
 constexpr double kFloat64Bound = 1e-10;
 // "Well above": the smallest breakage (one part in a million) is 1e4 times the bound.
 constexpr double kWellAbove = 1e3;

@@ -5,9 +5,9 @@
 #include "suites/support/test_support.h"
 #include "ttt_paths.h"
 
-#include <harness/core/runner.h>
-#include <harness/core/tensors.h>
-#include <harness/core/tolerance.h>
+#include <harness/runner/runner.h>
+#include <harness/layer_io/tensors.h>
+#include <harness/runner/tolerance.h>
 #include <harness/fixture/fixture.h>
 
 #include <gtest/gtest.h>
@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr double kFloat64Bound = 1e-10;
-// harness/core/tolerance.cpp: float64 without a stored table, RoPE angles not all zero.
+// harness/runner/tolerance.cpp: float64 without a stored table, RoPE angles not all zero.
 constexpr double kPortableBound = 5e-7;
 constexpr double kPortableGradientBound = 2e-6;
 

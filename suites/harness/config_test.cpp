@@ -1,7 +1,7 @@
 // The config attribute: every key required with its JSON type, range rules, extra keys
 // ignored. Parsing is tested through files (as stored), ranges in memory too.
 #include "h5_edit.h"
-#include "test_support.h"
+#include "fixture_assertions.h"
 
 namespace ttt::harness::testing {
 namespace {

@@ -2,7 +2,7 @@
 // dtype attribute, the backward pair, optional extensions, and finite values. Each rule is
 // checked in memory (validate_fixture) and, where the file form matters, through a file.
 #include "h5_edit.h"
-#include "test_support.h"
+#include "fixture_assertions.h"
 
 #include <cmath>
 #include <cstring>

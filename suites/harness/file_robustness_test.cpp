@@ -1,7 +1,7 @@
 // Files that are not fixtures at all, or are damaged: the loader always answers with a
 // FixtureError naming the file, never a crash, a hang, an abort or a silent pass.
 #include "h5_edit.h"
-#include "test_support.h"
+#include "fixture_assertions.h"
 
 #include <harness/fixture/errors.h>
 #include <harness/fixture/isolated_read.h>

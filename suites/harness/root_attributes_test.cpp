@@ -1,7 +1,7 @@
 // The root attributes: presence, type and value rules, as the loader applies them to files
 // and validate_fixture to in-memory fixtures.
 #include "h5_edit.h"
-#include "test_support.h"
+#include "fixture_assertions.h"
 
 namespace ttt::harness::testing {
 namespace {

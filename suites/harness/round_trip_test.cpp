@@ -1,7 +1,7 @@
 // write_fixture -> load_fixture is bit-exact for every layer type, mode and dtype, whatever
 // string form the attributes take; load_fixture_image reads the same bytes the same way.
 #include "h5_edit.h"
-#include "test_support.h"
+#include "fixture_assertions.h"
 
 #include <chrono>
 #include <cstring>

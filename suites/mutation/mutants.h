@@ -3,7 +3,7 @@
 // `mutation` suite lists them), derived from the production layer through its seams. Production code
 // has no switch for any of them.
 
-#include <harness/core/runner.h>
+#include <harness/runner/runner.h>
 
 #include <ttt/ttt.h>
 

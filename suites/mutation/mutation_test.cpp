@@ -1,7 +1,7 @@
 // Mutation proof: every shipped bug, reproduced as a test-only mutant, is run through the
 // same registry of checks the suites run, and must be rejected, in particular by the suite
 // named after it. If a suite stops catching its bug, this test fails.
-#include "suites/checks/check.h"
+#include "suites/support/check.h"
 #include "suites/mutation/mutants.h"
 
 #include <gtest/gtest.h>

@@ -53,14 +53,14 @@ class Browser : public ::testing::Test {
     // --no-sandbox: CI runs as root, where chromium's sandbox refuses to start.
     return " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
            " --no-default-browser-check --disable-extensions --hide-scrollbars --user-data-dir=" +
-           shell_quoted(folder_ + "/chromium-profile") + " --enable-logging=stderr --v=0";
+           quote(folder_ + "/chromium-profile") + " --enable-logging=stderr --v=0";
   }
 
   Page open(const std::string& html) const {
     const auto log = folder_ + "/chromium.log";
     const auto dom = folder_ + "/dom.html";
-    const auto run = run_command("timeout 120 " + shell_quoted(chromium_) + flags() + " --dump-dom " +
-                                 shell_quoted("file://" + html) + " > " + shell_quoted(dom) + " 2> " + shell_quoted(log));
+    const auto run = run_command("timeout 120 " + quote(chromium_) + flags() + " --dump-dom " +
+                                 quote("file://" + html) + " > " + quote(dom) + " 2> " + quote(log));
     EXPECT_EQ(run.exit_code, 0) << "chromium failed: " << read_text(log);
     Page page{read_text(dom), "", read_text(log)};
     std::istringstream lines(page.log);
@@ -73,8 +73,8 @@ class Browser : public ::testing::Test {
   void screenshot(const std::string& html, const std::string& name, const std::string& size) const {
     const auto path = screenshot_folder() + "/" + name;
     fs::remove(path);
-    const auto run = run_command("timeout 120 " + shell_quoted(chromium_) + flags() + " --window-size=" + size +
-                                 " --screenshot=" + shell_quoted(path) + " " + shell_quoted("file://" + html) + " > /dev/null 2>&1");
+    const auto run = run_command("timeout 120 " + quote(chromium_) + flags() + " --window-size=" + size +
+                                 " --screenshot=" + quote(path) + " " + quote("file://" + html) + " > /dev/null 2>&1");
     EXPECT_EQ(run.exit_code, 0) << run.output;
     ASSERT_TRUE(fs::exists(path)) << "no screenshot at " << path;
     EXPECT_GT(fs::file_size(path), 10000u) << path << " looks empty";
@@ -110,8 +110,8 @@ TEST_F(Browser, SyntheticReportWithBaselineRendersEverythingAReviewerNeeds) {
   write_json(folder_ + "/report.json", synthetic_report());
 
   const auto html = folder_ + "/report.html";
-  const auto made = run_harness("report --from " + shell_quoted(folder_ + "/report.json") + " --html " + shell_quoted(html) +
-                                " --baseline " + shell_quoted(folder_ + "/base.json"));
+  const auto made = run_harness("report --from " + quote(folder_ + "/report.json") + " --html " + quote(html) +
+                                " --baseline " + quote(folder_ + "/base.json"));
   ASSERT_EQ(made.exit_code, 0) << made.output;
   EXPECT_NE(made.output.find("3 regressions against"), std::string::npos) << made.output;  // failure, growth, slowdown
 
@@ -165,7 +165,7 @@ TEST_F(Browser, SyntheticReportWithBaselineRendersEverythingAReviewerNeeds) {
 TEST_F(Browser, CaseTableSortsFiltersAndOpensDetails) {
   write_json(folder_ + "/report.json", synthetic_report());
   const auto html = folder_ + "/report.html";
-  ASSERT_EQ(run_harness("report --from " + shell_quoted(folder_ + "/report.json") + " --html " + shell_quoted(html)).exit_code, 0);
+  ASSERT_EQ(run_harness("report --from " + quote(folder_ + "/report.json") + " --html " + quote(html)).exit_code, 0);
   // What a reviewer's clicks do, scripted after the page's own script: sort by case id,
   // open the first row's details, then filter.
   auto page_text = read_text(html);
@@ -198,9 +198,9 @@ TEST_F(Browser, ReportFromCommittedFixturesRenders) {
   const auto json_path = folder_ + "/report.json";
   const auto html = folder_ + "/report.html";
   const std::string fixtures = TTT_FIXTURES_DIR;
-  const auto run = run_harness("check " + shell_quoted(fixtures + "/linear_decode_f32_p21_t11_k8.h5") + " " +
-                               shell_quoted(fixtures + "/mlp_rope_f64_b2_l13_k1.h5") + " --json " +
-                               shell_quoted(json_path) + " --html " + shell_quoted(html));
+  const auto run = run_harness("check " + quote(fixtures + "/linear_decode_f32_p21_t11_k8.h5") + " " +
+                               quote(fixtures + "/mlp_rope_f64_b2_l13_k1.h5") + " --json " +
+                               quote(json_path) + " --html " + quote(html));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto report = nlohmann::json::parse(read_text(json_path));
   ASSERT_EQ(report["cases"].size(), 2u);

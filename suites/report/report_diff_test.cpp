@@ -2,7 +2,7 @@
 // diff` exit 1; an identical pair exits 0; unusable input exits 2 naming the file.
 #include "report_test_support.h"
 
-#include <harness/core/report_diff.h>
+#include <reports/report_diff.h>
 
 #include <gtest/gtest.h>
 
@@ -25,7 +25,7 @@ json& find_case(json& report, const std::string& id) {
 
 const Finding* find(const DiffResult& result, const std::string& kind, const std::string& subject) {
   for (const auto& f : result.findings) {
-    if (f.kind == kind && f.subject == subject) return &f;
+    if (to_string(f.kind) == kind && f.subject == subject) return &f;
   }
   return nullptr;
 }
@@ -93,7 +93,7 @@ TEST(ReportDiff, NewFailureMissingCaseAndNewSkipAreRegressions) {
   EXPECT_NE(find(result, "missing_case", "mlp_decode_f64_p6_t5_k1"), nullptr) << all_lines(result);
   EXPECT_NE(find(result, "new_skip", "linear_rope_f32_b2_l75_k16"), nullptr) << all_lines(result);
   // The worst news comes first.
-  EXPECT_EQ(result.findings.front().kind, "new_failure");
+  EXPECT_STREQ(to_string(result.findings.front().kind), "new_failure");
 }
 
 TEST(ReportDiff, AFixedCaseIsANoteNotARegression) {
@@ -174,7 +174,7 @@ class DiffCommand : public ::testing::Test {
 TEST_F(DiffCommand, IdenticalPairExitsZero) {
   const auto same = folder_ + "/same.json";
   write_json(same, synthetic_report());
-  const auto run = run_harness("diff " + shell_quoted(base_) + " " + shell_quoted(same));
+  const auto run = run_harness("diff " + quote(base_) + " " + quote(same));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("no regressions against"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("REGRESSION"), std::string::npos) << run.output;
@@ -191,7 +191,7 @@ TEST_F(DiffCommand, EachPlantedRegressionIsPrintedAndExitsOne) {
   const auto current = folder_ + "/new.json";
   write_json(current, planted);
 
-  const auto run = run_harness("diff " + shell_quoted(base_) + " " + shell_quoted(current));
+  const auto run = run_harness("diff " + quote(base_) + " " + quote(current));
   EXPECT_EQ(run.exit_code, 1) << run.output;
   for (const auto* expected :
        {"REGRESSION new_failure linear_rope_f64_b2_l64_k16: case PASS -> FAIL",
@@ -203,7 +203,7 @@ TEST_F(DiffCommand, EachPlantedRegressionIsPrintedAndExitsOne) {
   }
 
   // A larger stated factor and threshold accept the growth and the slowdown.
-  const auto lenient = run_harness("diff --error-growth 50 --slowdown 0.6 " + shell_quoted(base_) + " " + shell_quoted(current));
+  const auto lenient = run_harness("diff --error-growth 50 --slowdown 0.6 " + quote(base_) + " " + quote(current));
   EXPECT_EQ(lenient.exit_code, 1) << lenient.output;
   EXPECT_NE(lenient.output.find("2 regressions against"), std::string::npos) << lenient.output;
 }
@@ -232,12 +232,12 @@ TEST_F(DiffCommand, UnusableInputExitsTwoNamingTheFile) {
       {folder_ + "/absent.json", "cannot read the file"},
   };
   for (const auto& [path, why] : cases) {
-    const auto run = run_harness("diff " + shell_quoted(base_) + " " + shell_quoted(path));
+    const auto run = run_harness("diff " + quote(base_) + " " + quote(path));
     EXPECT_EQ(run.exit_code, 2) << path << "\n" << run.output;
     EXPECT_NE(run.output.find(path + ": "), std::string::npos) << run.output;
     EXPECT_NE(run.output.find(why), std::string::npos) << run.output;
   }
-  const auto usage = run_harness("diff " + shell_quoted(base_));
+  const auto usage = run_harness("diff " + quote(base_));
   EXPECT_EQ(usage.exit_code, 2) << usage.output;
 }
 

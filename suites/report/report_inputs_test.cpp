@@ -4,9 +4,9 @@
 #include "report_test_support.h"
 #include "ttt_paths.h"
 
-#include <harness/core/report_html.h>
-#include <harness/core/report_inputs.h>
-#include <harness/core/report_junit.h>
+#include <reports/report_html.h>
+#include <reports/report_inputs.h>
+#include <reports/report_junit.h>
 
 #include <gtest/gtest.h>
 
@@ -195,13 +195,13 @@ TEST(ReportHtml, DataCannotCloseItsScriptElement) {
 TEST(ReportCommands, UnusableSourceFilesStopCheckAndReportWithExitTwo) {
   const auto folder = test_folder();
   write_text(folder + "/broken.xml", "<testsuite><testcase name='x'>");
-  const auto check = run_harness("check " + shell_quoted(TTT_FIXTURES_DIR) + " --junit " + shell_quoted(folder + "/broken.xml"));
+  const auto check = run_harness("check " + quote(TTT_FIXTURES_DIR) + " --junit " + quote(folder + "/broken.xml"));
   EXPECT_EQ(check.exit_code, 2) << check.output;
   EXPECT_NE(check.output.find("ERROR " + folder + "/broken.xml: not valid XML"), std::string::npos) << check.output;
 
   write_json(folder + "/report.json", synthetic_report());
-  const auto report = run_harness("report --from " + shell_quoted(folder + "/report.json") + " --html " +
-                                  shell_quoted(folder + "/page.html") + " --bench " + shell_quoted(folder + "/absent.json"));
+  const auto report = run_harness("report --from " + quote(folder + "/report.json") + " --html " +
+                                  quote(folder + "/page.html") + " --bench " + quote(folder + "/absent.json"));
   EXPECT_EQ(report.exit_code, 2) << report.output;
   EXPECT_NE(report.output.find(folder + "/absent.json: cannot read the file"), std::string::npos) << report.output;
   EXPECT_FALSE(std::ifstream(folder + "/page.html").good()) << "a page was written from unusable input";

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -135,33 +134,17 @@ void write_text(const std::string& path, const std::string& text) {
 
 void write_json(const std::string& path, const json& value) { write_text(path, value.dump(2)); }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-std::string shell_quoted(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 CommandResult run_command(const std::string& command_line) {
+  const auto run = run_command_line(command_line);
   CommandResult result;
-  FILE* pipe = ::popen((command_line + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.exit_code = run.exit_code;
+  for (const auto& line : run.lines) result.output += line + "\n";
+  result.output += run.stderr_text;
   return result;
 }
 
 CommandResult run_harness(const std::string& arguments) {
-  return run_command(shell_quoted(TTT_HARNESS_EXE) + " " + arguments);
+  return run_command(quote(TTT_HARNESS_EXE) + " " + arguments);
 }
 
 }  // namespace ttt::testing

@@ -3,6 +3,8 @@
 // (a failure, a skip, an unusable file, suite results, long-sequence series, benchmarks), the
 // ttt-harness tool, and a folder per test for their files.
 
+#include "suites/support/cli_run.h"  // quote, read_text, run_command_line
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -21,7 +23,6 @@ nlohmann::json synthetic_report();
 std::string test_folder();
 void write_json(const std::string& path, const nlohmann::json& value);
 void write_text(const std::string& path, const std::string& text);
-std::string read_text(const std::string& path);
 
 struct CommandResult {
   int exit_code = -1;
@@ -31,6 +32,5 @@ struct CommandResult {
 CommandResult run_command(const std::string& command_line);
 // `ttt-harness <arguments>` (arguments already quoted where needed).
 CommandResult run_harness(const std::string& arguments);
-std::string shell_quoted(const std::string& text);  // for a POSIX shell
 
 }  // namespace ttt::testing

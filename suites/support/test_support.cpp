@@ -1,6 +1,6 @@
 #include "suites/support/test_support.h"
 
-#include "harness/core/random_parameters.h"
+#include "harness/layer_io/random_layers.h"
 #include "ttt_paths.h"
 
 #include <harness/fixture/hdf5_attribute.h>
@@ -66,29 +66,10 @@ std::string test_name_for(const std::string& fixture_path) {
   return name;
 }
 
-std::shared_ptr<ttt::TTTBaseImpl> random_layer(const harness::LayerFactory& factory, ttt::LayerType type,
-                                               const ttt::TTTOptions& options, torch::ScalarType dtype,
-                                               uint64_t seed, torch::Device device) {
-  auto layer = factory(type, options);
-  harness::randomize_parameters(*layer, seed);
-  layer->to(device, dtype);
-  return layer;
-}
-
 void copy_parameters(const ttt::TTTBaseImpl& from, ttt::TTTBaseImpl& to) {
   torch::NoGradGuard no_grad;
   const auto source = from.named_parameters();
   for (auto& param : to.named_parameters()) param.value().copy_(source[param.key()]);
-}
-
-torch::Tensor random_hidden(int64_t batch, int64_t length, int64_t hidden, torch::ScalarType dtype,
-                            uint64_t seed, torch::Device device) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  return at::normal(0.0, 1.0, {batch, length, hidden}, gen, torch::dtype(torch::kFloat64)).to(device, dtype);
-}
-
-torch::Tensor positions_from(int64_t start, int64_t length, torch::Device device) {
-  return torch::arange(start, start + length, torch::dtype(torch::kInt64).device(device)).unsqueeze(0);
 }
 
 double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {

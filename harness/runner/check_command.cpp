@@ -1,0 +1,184 @@
+#include <harness/runner/check_command.h>
+
+#include <harness/runner/environment.h>
+#include <reports/report_inputs.h>
+#include <reports/report_json.h>
+#include <harness/runner/runner.h>
+#include <harness/fixture/fixture.h>
+#include <harness/fixture/manifest.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <regex>
+
+namespace fs = std::filesystem;
+
+namespace ttt::harness {
+namespace {
+
+CaseResult error_result(const std::string& file, const std::string& message) {
+  CaseResult r;
+  r.file = file;
+  r.status = Status::Error;
+  r.message = message;
+  return r;
+}
+
+bool is_fixture_file(const fs::path& p) { return p.extension() == ".h5"; }
+
+// Empty when a CUDA device is there and runs a kernel; otherwise what is wrong.
+std::string cuda_unusable_reason() {
+  if (!torch::cuda::is_available()) {
+    return "no usable CUDA device (this LibTorch build sees " + std::to_string(torch::cuda::device_count()) +
+           " CUDA device(s)); run without --device cuda, or fix the driver";
+  }
+  try {
+    (void)torch::ones({1}, torch::Device(torch::kCUDA)).sum().item<float>();
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    return "CUDA device 0 cannot run a kernel: " + what.substr(0, what.find('\n'));
+  }
+  return "";
+}
+
+// Manifests are read once per folder; a malformed one makes every file of its folder unusable.
+class ManifestCache {
+ public:
+  // Empty when the file may be trusted; otherwise why not. Sets `how` to what was checked.
+  std::string verify(const std::string& file, std::string& how) {
+    const auto folder = fs::path(file).parent_path().string();
+    auto it = cache_.find(folder);
+    if (it == cache_.end()) {
+      Entry entry;
+      try {
+        entry.manifest = read_manifest(folder.empty() ? "." : folder);
+      } catch (const std::exception& e) {
+        entry.error = e.what();
+      }
+      it = cache_.emplace(folder, std::move(entry)).first;
+    }
+    if (!it->second.error.empty()) return it->second.error;
+    if (!it->second.manifest) {
+      how = "no manifest";
+      return "";
+    }
+    how = "verified";
+    return verify_against_manifest(*it->second.manifest, file);
+  }
+
+ private:
+  struct Entry {
+    std::optional<Manifest> manifest;
+    std::string error;
+  };
+  std::map<std::string, Entry> cache_;
+};
+
+}  // namespace
+
+std::vector<std::string> collect_fixture_files(const std::vector<std::string>& paths,
+                                               std::vector<CaseResult>& errors) {
+  std::vector<std::string> files;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      errors.push_back(error_result(path, "no such file or directory"));
+      continue;
+    }
+    if (!fs::is_directory(status)) {
+      files.push_back(path);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec) && is_fixture_file(it->path())) found.push_back(it->path().string());
+    }
+    if (ec) errors.push_back(error_result(path, "cannot list folder: " + ec.message()));
+    if (found.empty() && !ec) errors.push_back(error_result(path, "folder holds no .h5 fixture"));
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+int run_check(const CheckOptions& options, const std::vector<std::string>& command, std::ostream& out) {
+  // The result files to fold in are read first: an unusable one stops the run before the
+  // cases take their time, and the message names the file.
+  nlohmann::json sections = nlohmann::json::object();
+  nlohmann::json baseline;
+  try {
+    add_report_sections(sections, options.sources);
+    if (!options.baseline_path.empty()) baseline = load_report(options.baseline_path);
+  } catch (const std::exception& e) {
+    out << "ERROR " << e.what() << std::endl;
+    return 2;
+  }
+
+  torch::set_num_threads(std::max(1, options.threads));
+  std::vector<CaseResult> results;
+  // --device cuda that cannot run on CUDA is an unusable input, not 40 skipped cases: a
+  // nightly whose driver broke must not go green.
+  const bool use_cuda = options.device == "cuda";
+  const std::string cuda_problem = use_cuda ? cuda_unusable_reason() : "";
+  const bool cuda_ready = use_cuda && cuda_problem.empty();
+  if (use_cuda && !cuda_ready) results.push_back(error_result("--device cuda", cuda_problem));
+  auto files = collect_fixture_files(options.paths, results);
+  if (use_cuda && !cuda_ready) files.clear();  // no case can run where it was asked to
+  for (const auto& r : results) out << r.line() << std::endl;
+  const std::optional<std::regex> filter =
+      options.filter.empty() ? std::nullopt : std::optional<std::regex>(std::regex(options.filter));
+  ManifestCache manifests;
+  RunOptions run;
+  run.device = cuda_ready ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+
+  for (const auto& file : files) {
+    std::string trust = "not checked";
+    if (!options.no_manifest) {
+      const auto why = manifests.verify(file, trust);
+      if (!why.empty()) {
+        results.push_back(error_result(file, why + " (pass --no-manifest to run it anyway)"));
+        out << results.back().line() << std::endl;
+        continue;
+      }
+    }
+    // load_fixture reads the file in a forked child first, so a file that crashes or hangs
+    // the HDF5 library comes back as a FixtureError (an ERROR line), never a dead run.
+    CaseResult result;
+    try {
+      const auto fixture = load_fixture(file);
+      if (filter && !std::regex_search(fixture.case_id, *filter)) continue;
+      result = run_fixture(fixture, run);
+    } catch (const std::exception& e) {
+      result = error_result(file, e.what());
+    }
+    result.manifest = trust;
+    results.push_back(std::move(result));
+    out << results.back().line() << std::endl;
+  }
+
+  const auto summary = summarize(results);
+  if (summary.errors > 0) out << summary.errors << " unusable file(s) (ERROR)" << std::endl;
+  out << summary.line() << std::endl;
+
+  auto report = report_json(results, describe_environment(options.device), command);
+  report.update(sections);
+  int regressions = 0;
+  if (!options.baseline_path.empty()) {
+    const auto diff = diff_reports(baseline, report, options.diff);
+    report["diff"] = diff_section(diff, options.diff, options.baseline_path, baseline);
+    for (const auto& finding : diff.findings) {
+      if (finding.regression) out << finding.line() << std::endl;
+    }
+    out << diff_summary_line(diff, options.diff, options.baseline_path) << std::endl;
+    regressions = diff.regressions();
+  }
+  write_report_files(report, options.json_path, options.html_path);
+  const int status = summary.exit_code();
+  return status == 0 && regressions > 0 ? 1 : status;
+}
+
+}  // namespace ttt::harness

@@ -1,0 +1,38 @@
+#pragma once
+// `ttt-harness check PATH...`: every fixture found, one line each, a summary line, an exit
+// status that CI can act on (0 all passed, 1 a case failed or, with --baseline, a regression
+// was found, 2 a file was unusable), and the JSON and HTML reports.
+
+#include <reports/verdict.h>
+#include <reports/report_command.h>
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace ttt::harness {
+
+struct CheckOptions {
+  std::vector<std::string> paths;  // .h5 files or folders holding them
+  std::string device = "cpu";      // "cpu" or "cuda"
+  std::string json_path;           // write the JSON report here when set
+  std::string html_path;           // write the HTML report here when set
+  std::string baseline_path;       // a previous JSON report to diff against (JSON "diff", HTML, exit 1)
+  DiffOptions diff;                // what counts as a regression against the baseline
+  ReportSources sources;           // suite results, long-sequence series, benchmarks to fold in
+  bool no_manifest = false;        // trust files whose sha256 is not in their folder's manifest
+  std::string filter;              // regex on the case id; other cases are not run
+  // Intra-op threads. Fixture-sized work gains nothing from more, and OpenMP's spin-waits
+  // collapse (100x slower seen) when a CI machine's cores are shared with other processes.
+  int threads = 1;
+};
+
+// The .h5 files under `paths` (folders searched recursively, sorted), plus an ERROR result
+// for every path that does not exist or holds no fixture.
+std::vector<std::string> collect_fixture_files(const std::vector<std::string>& paths,
+                                               std::vector<CaseResult>& errors);
+
+// Runs the command; prints to `out`; returns the exit status.
+int run_check(const CheckOptions& options, const std::vector<std::string>& command, std::ostream& out);
+
+}  // namespace ttt::harness

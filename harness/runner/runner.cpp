@@ -1,0 +1,264 @@
+#include <harness/runner/runner.h>
+
+#include <harness/layer_io/tensors.h>
+#include <harness/runner/compare.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+namespace ttt::harness {
+namespace {
+
+// The float64 twin of `name` in its group ("output" -> "output_fp64", "W1_grad" ->
+// "W1_grad_fp64"), if the fixture carries one.
+torch::Tensor fp64_of(const std::map<std::string, Array>& group, const std::string& name) {
+  auto it = group.find(name + "_fp64");
+  return it == group.end() ? torch::Tensor() : to_tensor(it->second);
+}
+
+bool is_fp64_twin(const std::string& name) {
+  return name.size() > 5 && name.compare(name.size() - 5, 5, "_fp64") == 0;
+}
+
+torch::Tensor input(const Fixture& fixture, const std::string& name, torch::Device device,
+                    torch::ScalarType dtype) {
+  return to_tensor(fixture.inputs.at(name)).to(device, dtype);
+}
+
+void compare_output(CaseResult& result, const Fixture& fixture, const std::string& name,
+                    const torch::Tensor& actual, RopeTableSource table) {
+  const auto fp64 = fp64_of(fixture.outputs, name);
+  result.comparisons.push_back(compare_tensors(name, actual, to_tensor(fixture.outputs.at(name)),
+                                               output_tolerance(fixture.dtype, fp64.defined(), table), fp64));
+}
+
+void run_prefill(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImpl& layer, torch::Device device,
+                 torch::ScalarType dtype, RopeTableSource table) {
+  c10::InferenceMode inference;
+  const auto out = layer.forward(input(fixture, "hidden_states", device, dtype),
+                                 to_tensor(fixture.inputs.at("position_ids")).to(device));
+  compare_output(result, fixture, "output", out, table);
+}
+
+void run_gradients(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImpl& layer, torch::Device device,
+                   torch::ScalarType dtype, RopeTableSource table) {
+  auto hidden = input(fixture, "hidden_states", device, dtype).requires_grad_(true);
+  const auto out = layer.forward(hidden, to_tensor(fixture.inputs.at("position_ids")).to(device));
+  (out * input(fixture, "grad_output", device, dtype)).sum().backward();
+  const auto tolerance = gradient_tolerance(fixture.dtype, table);
+  const auto params = layer.named_parameters();
+  for (const auto& [name, golden] : fixture.grads) {
+    torch::Tensor grad;
+    if (name == "hidden_states") {
+      grad = hidden.grad();
+    } else {
+      if (!params.contains(name)) {
+        result.comparisons.push_back(
+            not_compared("grad/" + name, "the layer has no parameter " + name + " to take a gradient of"));
+        continue;
+      }
+      grad = params[name].grad();
+    }
+    if (!grad.defined()) grad = torch::zeros(golden.shape, torch::dtype(dtype));
+    result.comparisons.push_back(compare_tensors("grad/" + name, grad, to_tensor(golden), tolerance));
+  }
+}
+
+void run_decode_case(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImpl& layer, torch::Device device,
+                     torch::ScalarType dtype, RopeTableSource table) {
+  c10::InferenceMode inference;
+  auto run = run_decode(layer, input(fixture, "prefill_hidden_states", device, dtype),
+                        input(fixture, "decode_hidden_states", device, dtype));
+  compare_output(result, fixture, "prefill_output", run.prefill_output, table);
+  compare_output(result, fixture, "decode_output", run.decode_output, table);
+  const auto state = run.cache->tensors();
+  for (const auto& [name, golden] : fixture.state) {
+    if (is_fp64_twin(name)) continue;  // the truth its low-precision tensor is judged against
+    // The reference names its conv windows ttt_conv_q/ttt_conv_k; float32 whatever the dtype.
+    const auto ours = name.rfind("ttt_", 0) == 0 ? name.substr(4) : name;
+    auto it = state.find(ours);
+    if (it == state.end()) {
+      result.comparisons.push_back(not_compared("state/" + name, "the layer's cache holds no tensor " + ours));
+      continue;
+    }
+    if (name.rfind("ttt_conv", 0) == 0) {
+      result.comparisons.push_back(
+          compare_tensors("state/" + name, it->second, to_tensor(golden), direct_tolerance("float32")));
+      continue;
+    }
+    const auto fp64 = fp64_of(fixture.state, name);
+    result.comparisons.push_back(compare_tensors("state/" + name, it->second, to_tensor(golden),
+                                                 output_tolerance(fixture.dtype, fp64.defined(), table), fp64));
+  }
+}
+
+// The stored RoPE table ([K, f], upstream's rotate-half layout: both halves hold the K x f/2
+// values of pairs 0..f/2-1) as the layer's [K, f/2] residue table.
+torch::Tensor residue_half(const torch::Tensor& stored) { return stored.narrow(1, 0, stored.size(1) / 2); }
+
+// The table the file's table is held to, [K, f] like the stored one. float64 and float32: the
+// layer's own, through the same seam its forward uses (so a layer that builds its table
+// wrongly fails here even when the stored table is then pinned). bfloat16: upstream's
+// inv_freq is a buffer, rounded to bfloat16 by .to(bfloat16), and the table is built from
+// those rounded frequencies; the layer keeps float32 frequencies on purpose, so its table is
+// not the one the file must hold, and the contract's construction is rebuilt here from the
+// layer's own frequencies instead.
+std::pair<torch::Tensor, torch::Tensor> expected_rope_table(const Fixture& fixture, ttt::TTTBaseImpl& layer,
+                                                            torch::Device device, torch::ScalarType dtype) {
+  c10::InferenceMode inference;
+  const auto K = fixture.config.mini_batch_size;
+  torch::Tensor cos, sin;
+  if (dtype == torch::kBFloat16) {
+    const auto inv_freq = ttt::rope_inverse_frequencies(fixture.config.head_dim(), fixture.config.rope_theta, device)
+                              .to(torch::kBFloat16)
+                              .to(torch::kFloat32);
+    const auto angles = torch::arange(K, torch::dtype(torch::kFloat32).device(device)).unsqueeze(1) *
+                        inv_freq.unsqueeze(0);
+    cos = angles.cos().to(dtype);
+    sin = angles.sin().to(dtype);
+  } else {
+    const auto residues = torch::arange(K, torch::dtype(torch::kInt64).device(device)).unsqueeze(0);
+    const auto own = layer.rope_tables_for(residues, torch::empty({0}, torch::dtype(dtype).device(device)));
+    cos = own.cos.squeeze(0);
+    sin = own.sin.squeeze(0);
+  }
+  return {torch::cat({cos, cos}, 1), torch::cat({sin, sin}, 1)};
+}
+
+// What a case does with its RoPE table: the tables to pin into every layer it builds (none
+// when the layer keeps its own) and where the layer's table then comes from.
+struct RopeTablePlan {
+  RopeTableSource source = RopeTableSource::Exact;
+  torch::Tensor pin_cos, pin_sin;  // [K, f/2], or undefined
+
+  void apply(ttt::TTTBaseImpl& layer) const {
+    if (pin_cos.defined()) layer.pin_rope_tables(pin_cos, pin_sin);
+  }
+};
+
+// Judges the file's RoPE table (when it has one) into `result`, with a note in its message,
+// and decides whether to pin it: pinning keeps float64 parity portable.
+RopeTablePlan judge_rope_table(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImpl& layer,
+                               torch::Device device, torch::ScalarType dtype) {
+  const bool exact_everywhere = !fixture.config.use_rope || fixture.config.mini_batch_size == 1;
+  RopeTablePlan plan;
+  const auto cos_it = fixture.intermediates.find("rope_cos");
+  const auto sin_it = fixture.intermediates.find("rope_sin");
+  if (cos_it == fixture.intermediates.end() || sin_it == fixture.intermediates.end()) {
+    if (!exact_everywhere) {
+      plan.source = RopeTableSource::ThisBuild;
+      if (fixture.dtype == "float64") result.message = "(no RoPE table in the file: float64 judged at the portable bound)";
+    }
+    return plan;
+  }
+  const auto stored_cos = to_tensor(cos_it->second);
+  const auto stored_sin = to_tensor(sin_it->second);
+  const auto [cos, sin] = expected_rope_table(fixture, layer, device, dtype);
+  const auto tolerance = rope_table_tolerance(fixture.dtype);
+  result.comparisons.push_back(compare_tensors("rope_cos", cos, stored_cos, tolerance));
+  result.comparisons.push_back(compare_tensors("rope_sin", sin, stored_sin, tolerance));
+  const auto& cos_check = result.comparisons.rbegin()[1];
+  const auto& sin_check = result.comparisons.rbegin()[0];
+  // bfloat16 keeps the layer's own table: the port computes its angles from float32
+  // frequencies by design, and the bfloat16 rule judges it against the float64 output.
+  // A table that is not the reference's is not pinned either: the outputs are then judged
+  // with this build's table, so the verdict tells a wrong table from wrong outputs.
+  const bool table_ok = cos_check.passed && sin_check.passed;
+  const bool pin = dtype != torch::kBFloat16 && table_ok;
+  char note[200];
+  std::snprintf(note, sizeof note, "(RoPE table %s: %.3g float32 ulps from this build's, <= %g)",
+                !table_ok ? "not the reference's, not pinned"
+                : pin     ? "pinned from the file"
+                          : "checked, not pinned in bfloat16",
+                std::max(cos_check.max_abs_err, sin_check.max_abs_err) / kUnitRoundoffFloat32,
+                tolerance.bound / kUnitRoundoffFloat32);
+  result.message = note;
+  if (pin) {
+    plan.pin_cos = residue_half(stored_cos);
+    plan.pin_sin = residue_half(stored_sin);
+  }
+  if (!table_ok && !exact_everywhere) plan.source = RopeTableSource::ThisBuild;
+  return plan;
+}
+
+}  // namespace
+
+std::shared_ptr<ttt::TTTBaseImpl> build_layer(const Fixture& fixture, torch::Device device,
+                                              const LayerFactory& factory) {
+  auto layer = factory(ttt::layer_type_from_string(fixture.layer_type), layer_options(fixture.config));
+  layer->to(device, case_scalar_type(fixture.dtype));
+  torch::NoGradGuard no_grad;
+  for (auto& param : layer->named_parameters()) {
+    auto it = fixture.params.find(param.key());
+    if (it == fixture.params.end()) {
+      throw FixtureError(fixture.file, "missing required dataset /params/" + param.key());
+    }
+    const auto value = to_tensor(it->second);
+    if (value.sizes() != param.value().sizes()) {
+      throw FixtureError(fixture.file, "dataset /params/" + param.key() + ": expected shape " +
+                                           c10::str(param.value().sizes()) + ", found " + it->second.shape_string());
+    }
+    param.value().copy_(value);
+  }
+  return layer;
+}
+
+DecodeRun run_decode(ttt::TTTBaseImpl& layer, const torch::Tensor& prefill, const torch::Tensor& decode) {
+  DecodeRun run;
+  run.cache = std::make_unique<ttt::TTTCache>(layer, prefill.size(0));
+  run.prefill_output = ttt::forward_cached(layer, *run.cache, prefill);
+  std::vector<torch::Tensor> tokens;
+  tokens.reserve(decode.size(1));
+  for (int64_t t = 0; t < decode.size(1); ++t) {
+    tokens.push_back(ttt::forward_cached(layer, *run.cache, decode.slice(1, t, t + 1)));
+  }
+  run.decode_output = torch::cat(tokens, 1);
+  return run;
+}
+
+CaseResult run_fixture(const Fixture& fixture, const RunOptions& options) {
+  CaseResult result;
+  result.file = fixture.file;
+  result.case_id = fixture.case_id;
+  result.layer_type = fixture.layer_type;
+  result.mode = fixture.mode;
+  result.dtype = fixture.dtype;
+  result.config = fixture.config_json;
+  result.provenance = fixture.provenance;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    const auto dtype = case_scalar_type(fixture.dtype);
+    auto layer = build_layer(fixture, options.device, options.factory);
+    const auto table = judge_rope_table(result, fixture, *layer, options.device, dtype);
+    table.apply(*layer);
+    if (fixture.mode == "decode") {
+      run_decode_case(result, fixture, *layer, options.device, dtype, table.source);
+    } else {
+      run_prefill(result, fixture, *layer, options.device, dtype, table.source);
+      if (options.gradients && !fixture.grads.empty()) {
+        layer = build_layer(fixture, options.device, options.factory);  // fresh .grad fields
+        table.apply(*layer);
+        run_gradients(result, fixture, *layer, options.device, dtype, table.source);
+      }
+    }
+    decide(result);
+  } catch (const FixtureError& e) {
+    result.status = Status::Error;
+    result.message = e.what();
+  } catch (const c10::Error& e) {
+    // The layer refused or failed on a valid fixture: that is the port's failure, not the file's.
+    result.status = Status::Fail;
+    result.message = std::string("the layer threw: ") + e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    // The layer refused or failed on a valid fixture: that is the port's failure, not the file's.
+    result.status = Status::Fail;
+    std::string what = e.what();
+    result.message = "the layer threw: " + what.substr(0, what.find('\n'));
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace ttt::harness

@@ -1,0 +1,36 @@
+#pragma once
+// The tolerance policy (the Tolerance type itself is in reports/verdict.h): the one place where the harness decides how close is close enough.
+// Every number here is derived in docs/TOLERANCES.md; none is tuned to make a case pass.
+
+#include <reports/verdict.h>
+
+#include <string>
+
+namespace ttt::harness {
+
+// Where the layer's RoPE table comes from, relative to the golden's.
+enum class RopeTableSource {
+  // The layer uses the golden's own table (pinned from the file), or one that is exact on
+  // every platform (no rotation, or every angle 0): nothing platform-dependent is left.
+  Exact,
+  // The layer computes its table on this torch build and device, and the golden's may differ
+  // from it by a float32 ulp: float64 is judged at the portable bound.
+  ThisBuild,
+};
+
+// Golden outputs of a case run in `dtype` ("float64", "float32", "bfloat16"); with_fp64: the
+// fixture carries the reference's float64 output for the same values.
+Tolerance output_tolerance(const std::string& dtype, bool with_fp64, RopeTableSource table = RopeTableSource::Exact);
+
+// Tensors that have no float64 counterpart in the fixture (decode state, gradients).
+Tolerance direct_tolerance(const std::string& dtype, RopeTableSource table = RopeTableSource::Exact);
+
+// Gradients (/grads): as direct_tolerance, but a float64 gradient reads the RoPE table
+// through more sums than the outputs do and moves further when the table is this build's.
+Tolerance gradient_tolerance(const std::string& dtype, RopeTableSource table = RopeTableSource::Exact);
+
+// A stored RoPE table (/intermediates/rope_cos, rope_sin) against the layer's own, for a
+// case of `dtype`.
+Tolerance rope_table_tolerance(const std::string& dtype);
+
+}  // namespace ttt::harness

@@ -1,0 +1,93 @@
+#include <reports/report_command.h>
+
+#include <harness/fixture/atomic_file.h>
+#include <reports/report_html.h>
+#include <reports/report_inputs.h>
+#include <reports/report_junit.h>
+
+#include <sys/stat.h>
+
+#include <ctime>
+#include <ostream>
+
+namespace ttt::harness {
+namespace {
+
+// When a folded-in file was written: scripts/main folds in whatever an earlier scripts/test
+// left in out/, and a reviewer should see how old it is.
+nlohmann::json modified_utc(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return nullptr;
+  std::tm tm{};
+  ::gmtime_r(&info.st_mtime, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+void add_report_sections(nlohmann::json& report, const ReportSources& sources) {
+  if (!sources.junit_path.empty()) {
+    report["suites"] = suites_section(sources.junit_path, sources.ctest_tests_path);
+    report["suites"]["source_modified_utc"] = modified_utc(sources.junit_path);
+  }
+  if (!sources.long_series_path.empty()) {
+    report["long_sequence"] = long_series_section(sources.long_series_path);
+    report["long_sequence"]["source_modified_utc"] = modified_utc(sources.long_series_path);
+  }
+  if (!sources.bench_path.empty()) {
+    report["benchmarks"] = benchmarks_section(sources.bench_path);
+    report["benchmarks"]["source_modified_utc"] = modified_utc(sources.bench_path);
+  }
+}
+
+DiffResult attach_baseline_diff(nlohmann::json& report, const std::string& baseline_path, const DiffOptions& options) {
+  const auto baseline = load_report(baseline_path);
+  auto result = diff_reports(baseline, report, options);
+  report["diff"] = diff_section(result, options, baseline_path, baseline);
+  return result;
+}
+
+void write_report_files(const nlohmann::json& report, const std::string& json_path, const std::string& html_path) {
+  // replace: a message with invalid UTF-8 (from a test's output) must not lose the report.
+  if (!json_path.empty()) {
+    write_file_atomically(json_path, report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
+  if (!html_path.empty()) write_file_atomically(html_path, render_html_report(report));
+}
+
+int run_report_command(const ReportCommandOptions& options, std::ostream& out, std::ostream& err) {
+  try {
+    auto report = load_report(options.from_path);
+    add_report_sections(report, options.sources);
+    if (!options.baseline_path.empty()) {
+      const auto result = attach_baseline_diff(report, options.baseline_path, options.diff);
+      out << diff_summary_line(result, options.diff, options.baseline_path) << std::endl;
+    }
+    write_report_files(report, options.json_path, options.html_path);
+  } catch (const std::exception& e) {
+    err << "ttt-harness report: " << e.what() << std::endl;
+    return 2;
+  }
+  if (!options.json_path.empty()) out << "JSON report: " << options.json_path << std::endl;
+  out << "HTML report: " << options.html_path << std::endl;
+  return 0;
+}
+
+int run_diff_command(const DiffCommandOptions& options, std::ostream& out, std::ostream& err) {
+  DiffResult result;
+  try {
+    const auto base = load_report(options.base_path);
+    const auto current = load_report(options.new_path);
+    result = diff_reports(base, current, options.diff);
+  } catch (const std::exception& e) {
+    err << "ttt-harness diff: " << e.what() << std::endl;
+    return 2;
+  }
+  for (const auto& finding : result.findings) out << finding.line() << "\n";
+  out << diff_summary_line(result, options.diff, options.base_path) << std::endl;
+  return result.regressions() > 0 ? 1 : 0;
+}
+
+}  // namespace ttt::harness

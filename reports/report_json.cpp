@@ -1,0 +1,128 @@
+#include <reports/report_json.h>
+
+#include <chrono>
+#include <ctime>
+#include <set>
+
+namespace ttt::harness {
+namespace {
+
+const char* rule_name(Tolerance::Rule rule) {
+  switch (rule) {
+    case Tolerance::Rule::Relative: return "relative";
+    case Tolerance::Rule::Absolute: return "absolute";
+    case Tolerance::Rule::ReferenceError: return "reference_error";
+  }
+  return "relative";
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json comparison_json(const Comparison& c) {
+  return {
+      {"tensor", c.tensor},
+      {"passed", c.passed},
+      {"max_abs_err", c.max_abs_err},
+      {"max_rel_err", c.max_rel_err},
+      {"scale", c.scale},
+      {"allowed_abs_err", c.allowed},
+      {"margin", c.nonfinite > 0 || !c.not_compared.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.margin())},
+      {"not_compared", c.not_compared},
+      {"worst_index", c.worst_index},
+      {"actual_at_worst", c.actual_at_worst},
+      {"expected_at_worst", c.expected_at_worst},
+      {"reference_err", c.reference_err},
+      {"diff_to_golden", c.diff_to_golden},
+      {"nonfinite", c.nonfinite},
+      {"tolerance",
+       {{"rule", rule_name(c.tolerance.rule)},
+        {"name", c.tolerance.name},
+        {"bound", c.tolerance.bound},
+        {"multiple", c.tolerance.multiple},
+        {"floor", c.tolerance.floor},
+        {"text", c.tolerance.describe()}}},
+  };
+}
+
+nlohmann::json case_json(const CaseResult& r) {
+  nlohmann::json comparisons = nlohmann::json::array();
+  for (const auto& c : r.comparisons) comparisons.push_back(comparison_json(c));
+  const auto* decisive = r.decisive();
+  return {
+      {"file", r.file},
+      {"case", r.case_id},
+      {"layer_type", r.layer_type},
+      {"mode", r.mode},
+      {"dtype", r.dtype},
+      {"status", to_string(r.status)},
+      {"message", r.message},
+      {"line", r.line()},
+      {"seconds", r.seconds},
+      {"manifest", r.manifest},
+      {"decisive", decisive ? nlohmann::json(decisive->tensor) : nlohmann::json(nullptr)},
+      // The deciding comparison's max_abs_err / allowed (> 1 fails); null when not finite or no comparison.
+      {"margin", decisive && decisive->nonfinite == 0 && decisive->not_compared.empty()
+                     ? nlohmann::json(decisive->margin())
+                     : nlohmann::json(nullptr)},
+      {"comparisons", comparisons},
+      {"config", r.config},
+      {"provenance", r.provenance},
+  };
+}
+
+std::string RunSummary::line() const {
+  return std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " + std::to_string(skipped) +
+         " skipped";
+}
+
+RunSummary summarize(const std::vector<CaseResult>& results) {
+  RunSummary s;
+  for (const auto& r : results) {
+    switch (r.status) {
+      case Status::Pass: ++s.passed; break;
+      case Status::Fail: ++s.failed; break;
+      case Status::Skip: ++s.skipped; break;
+      case Status::Error: ++s.errors; break;
+    }
+  }
+  return s;
+}
+
+nlohmann::json report_json(const std::vector<CaseResult>& results, const nlohmann::json& environment,
+                           const std::vector<std::string>& command) {
+  const auto summary = summarize(results);
+  nlohmann::json cases = nlohmann::json::array();
+  std::set<std::string> dtypes;
+  for (const auto& r : results) {
+    cases.push_back(case_json(r));
+    if (!r.dtype.empty()) dtypes.insert(r.dtype);
+  }
+  auto env = environment;
+  env["dtypes"] = dtypes;
+  return {
+      {"schema", kReportSchemaName},
+      {"schema_version", kReportSchemaVersion},
+      {"generated_utc", utc_now()},
+      {"command", command},
+      {"environment", env},
+      {"summary",
+       {{"passed", summary.passed},
+        {"failed", summary.failed},
+        {"skipped", summary.skipped},
+        {"errors", summary.errors},
+        {"total", static_cast<int>(results.size())},
+        {"exit_code", summary.exit_code()}}},
+      {"cases", cases},
+  };
+}
+
+}  // namespace ttt::harness

@@ -1,0 +1,30 @@
+#pragma once
+// The JSON report of a run (schema documented in docs/REPORT_SCHEMA.md, versioned).
+
+#include <reports/verdict.h>
+#include <reports/report_schema.h>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ttt::harness {
+
+nlohmann::json comparison_json(const Comparison& comparison);
+nlohmann::json case_json(const CaseResult& result);
+
+struct RunSummary {
+  int passed = 0, failed = 0, skipped = 0, errors = 0;
+  int exit_code() const { return errors > 0 ? 2 : failed > 0 ? 1 : 0; }
+  std::string line() const;  // "N passed, N failed, N skipped"
+};
+RunSummary summarize(const std::vector<CaseResult>& results);
+
+// The whole report: schema, environment (plus the dtypes the cases ran in), command, summary,
+// every case. The optional sections (suites, long_sequence, benchmarks, diff) are added by
+// report_command.h.
+nlohmann::json report_json(const std::vector<CaseResult>& results, const nlohmann::json& environment,
+                           const std::vector<std::string>& command);
+
+}  // namespace ttt::harness

@@ -1,0 +1,127 @@
+#include <reports/verdict.h>
+
+#include <cstdio>
+#include <limits>
+#include <sstream>
+
+namespace ttt::harness {
+
+std::string Tolerance::describe() const {
+  char buf[128];
+  if (rule == Rule::Relative) {
+    std::snprintf(buf, sizeof buf, "rel <= %.1e", bound);
+  } else if (rule == Rule::Absolute) {
+    std::snprintf(buf, sizeof buf, "abs <= %.1e = %g float32 ulps", bound, bound / kUnitRoundoffFloat32);
+  } else {
+    std::snprintf(buf, sizeof buf, "err <= %g x ref_err + %.1e x max|f64|", multiple, floor);
+  }
+  return buf;
+}
+
+double Comparison::margin() const {
+  if (nonfinite > 0 || !not_compared.empty()) return std::numeric_limits<double>::infinity();
+  if (allowed <= 0) return max_abs_err > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+  return max_abs_err / allowed;
+}
+
+std::string Comparison::summary() const {
+  std::ostringstream out;
+  char buf[160];
+  if (!not_compared.empty()) return "not compared: " + not_compared;
+  if (nonfinite > 0) {
+    out << nonfinite << " NaN/inf in the computed tensor; ";
+  }
+  if (tolerance.rule == Tolerance::Rule::Absolute) {
+    std::snprintf(buf, sizeof buf, "max_abs=%.3g = %.3g float32 ulps", max_abs_err, max_abs_err / kUnitRoundoffFloat32);
+  } else {
+    std::snprintf(buf, sizeof buf, "max_abs=%.3g rel=%.3g", max_abs_err, max_rel_err);
+  }
+  out << buf;
+  if (tolerance.rule == Tolerance::Rule::ReferenceError) {
+    std::snprintf(buf, sizeof buf, " ref_err=%.3g allowed=%.3g", reference_err, allowed);
+    out << buf;
+  }
+  out << " (" << tolerance.describe() << ") worst=[";
+  for (size_t i = 0; i < worst_index.size(); ++i) out << (i ? ", " : "") << worst_index[i];
+  out << "]";
+  return out.str();
+}
+
+Comparison not_compared(const std::string& name, const std::string& why) {
+  Comparison c;
+  c.tensor = name;
+  c.not_compared = why;
+  c.passed = false;
+  return c;
+}
+
+
+const char* to_string(Status status) {
+  switch (status) {
+    case Status::Pass: return "PASS";
+    case Status::Fail: return "FAIL";
+    case Status::Skip: return "SKIP";
+    case Status::Error: return "ERROR";
+  }
+  return "ERROR";
+}
+
+const char* suite_test_spelling(Status status) {
+  switch (status) {
+    case Status::Pass: return "pass";
+    case Status::Skip: return "skip";
+    case Status::Fail:
+    case Status::Error: return "fail";
+  }
+  return "fail";
+}
+
+std::optional<Status> case_status_from(const std::string& text) {
+  for (const auto status : {Status::Pass, Status::Fail, Status::Skip, Status::Error}) {
+    if (text == to_string(status)) return status;
+  }
+  return std::nullopt;
+}
+
+std::optional<Status> suite_test_status_from(const std::string& text) {
+  for (const auto status : {Status::Pass, Status::Fail, Status::Skip}) {
+    if (text == suite_test_spelling(status)) return status;
+  }
+  return std::nullopt;
+}
+
+const Comparison* CaseResult::decisive() const {
+  for (const auto& c : comparisons) {
+    if (!c.passed) return &c;
+  }
+  // A passing RoPE table is reported in the message, not as the case's figure: the line
+  // shows how close the golden tensors came to their bound.
+  const auto closest = [&](bool tables) {
+    const Comparison* best = nullptr;
+    for (const auto& c : comparisons) {
+      if ((c.tensor.rfind("rope_", 0) == 0) != tables) continue;
+      if (best == nullptr || c.margin() > best->margin()) best = &c;
+    }
+    return best;
+  };
+  const auto* golden = closest(false);
+  return golden != nullptr ? golden : closest(true);
+}
+
+std::string CaseResult::line() const {
+  if (status == Status::Error) return std::string("ERROR ") + file + ": " + message;
+  std::string out = std::string(to_string(status)) + " " + case_id;
+  if (status == Status::Skip) return out + " " + message;
+  if (const auto* c = decisive()) out += " " + c->tensor + " " + c->summary();
+  if (!message.empty()) out += " " + message;
+  return out;
+}
+
+void decide(CaseResult& result) {
+  result.status = Status::Pass;
+  for (const auto& c : result.comparisons) {
+    if (!c.passed) result.status = Status::Fail;
+  }
+}
+
+}  // namespace ttt::harness

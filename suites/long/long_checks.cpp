@@ -1,0 +1,247 @@
+// Long-sequence stability. CPU tier to L = 16384, GPU tier to L = 131072: finite outputs,
+// bounded per-mini-batch output norms, float32/bf16 error against a float64 run that does
+// not grow with position beyond the stated bound, chunked prefill equal to one-shot, peak
+// memory linear in L. The error-versus-position series goes to $TTT_REPORT_DIR for reports.
+#include "suites/support/check.h"
+#include "suites/support/test_support.h"
+
+#include "ttt_paths.h"
+
+#include <harness/fixture/atomic_file.h>
+#include <harness/layer_io/tensors.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+namespace ttt::checks {
+namespace {
+
+using testing::positions_from;
+using testing::random_hidden;
+using testing::random_layer;
+using testing::relative_difference;
+
+constexpr int64_t kK = 16;
+constexpr int64_t kWindow = 64;  // mini-batches averaged at each end of the sequence
+
+ttt::TTTOptions options() { return ttt::TTTOptions(64, 4).mini_batch_size(kK); }
+
+// The stated bound on error growth. Rounding errors carried in the fast weights may add up
+// like a random walk over the N mini-batches (growth ~ sqrt of the position ratio between
+// the two windows); anything faster (linear or exponential drift, a RoPE that extrapolates)
+// is a defect. Twice the random-walk growth is allowed.
+double growth_bound(int64_t mini_batches) {
+  const double first_center = kWindow / 2.0;
+  const double last_center = mini_batches - kWindow / 2.0;
+  return 2.0 * std::sqrt(last_center / first_center);
+}
+
+struct Series {
+  std::string name, layer_type, dtype, device;
+  int64_t seq_len = 0;
+  std::vector<int64_t> positions;
+  std::vector<double> max_abs_err;
+  double bound = 0;
+  bool passed = false;
+};
+
+// Per mini-batch: max|a - truth| relative to max|truth| over the whole sequence.
+std::vector<double> error_per_mini_batch(const torch::Tensor& actual, const torch::Tensor& truth) {
+  const auto a = actual.to(torch::kCPU, torch::kFloat64);
+  const auto t = truth.to(torch::kCPU, torch::kFloat64);
+  const auto n = t.size(1) / kK;
+  const auto scale = t.abs().max().item<double>();
+  const auto err = (a - t).abs().slice(1, 0, n * kK).reshape({t.size(0), n, kK, t.size(2)}).amax({0, 2, 3});
+  std::vector<double> out(err.data_ptr<double>(), err.data_ptr<double>() + n);
+  for (auto& e : out) e /= scale;
+  return out;
+}
+
+double mean(const std::vector<double>& v, size_t begin, size_t end) {
+  double s = 0;
+  for (size_t i = begin; i < end; ++i) s += v[i];
+  return s / static_cast<double>(end - begin);
+}
+
+void record(const std::vector<Series>& series) {
+  const char* dir = std::getenv("TTT_REPORT_DIR");
+  if (dir == nullptr || series.empty()) return;  // unset: not a reporting run (e.g. the mutation suite)
+  const auto path = std::filesystem::path(dir) / "long_sequence.json";
+  nlohmann::json doc = {{"schema_version", 1}, {"series", nlohmann::json::array()}};
+  if (std::filesystem::exists(path)) {
+    try {
+      doc = nlohmann::json::parse(harness::read_file(path.string()));
+    } catch (const std::exception&) {
+      // A damaged earlier file is replaced, not merged.
+    }
+  }
+  auto& all = doc["series"];
+  for (const auto& s : series) {
+    nlohmann::json entry = {{"name", s.name},       {"layer_type", s.layer_type}, {"dtype", s.dtype},
+                            {"device", s.device},   {"seq_len", s.seq_len},       {"mini_batch_size", kK},
+                            {"positions", s.positions}, {"max_abs_err", s.max_abs_err}, {"bound", s.bound},
+                            {"passed", s.passed}};
+    bool replaced = false;
+    for (auto& old : all) {
+      if (old.value("name", "") == s.name) {
+        old = entry;
+        replaced = true;
+      }
+    }
+    if (!replaced) all.push_back(entry);
+  }
+  harness::write_file_atomically(path.string(), doc.dump() + "\n");
+}
+
+// Downsamples a per-mini-batch series to at most `points` (max over each bucket).
+void downsample(Series& s, const std::vector<double>& errors, int64_t points) {
+  const auto n = static_cast<int64_t>(errors.size());
+  const auto bucket = std::max<int64_t>(1, (n + points - 1) / points);
+  for (int64_t start = 0; start < n; start += bucket) {
+    double worst = 0;
+    for (int64_t i = start; i < std::min(n, start + bucket); ++i) worst = std::max(worst, errors[i]);
+    s.positions.push_back(start * kK);
+    s.max_abs_err.push_back(worst);
+  }
+}
+
+CheckResult stability(const Factory& factory, int64_t length, const torch::Device& device) {
+  std::ostringstream detail;
+  std::vector<Series> series;
+  bool ok = true;
+  std::string failure;
+  for (const auto type : {ttt::LayerType::Linear, ttt::LayerType::MLP}) {
+    const auto x64 = random_hidden(1, length, 64, torch::kFloat64, 71, device);
+    const auto positions = positions_from(0, length, device);
+    c10::InferenceMode inference;
+    const auto truth = random_layer(factory, type, options(), torch::kFloat64, 72, device)->forward(x64, positions);
+    for (const auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+      auto layer = random_layer(factory, type, options(), dtype, 72, device);
+      const auto out = layer->forward(x64.to(dtype), positions);
+      const auto name = ttt::to_string(type) + " " + harness::dtype_name(dtype) + " vs float64 on " + device.str();
+      if (!torch::isfinite(out).all().item<bool>()) {
+        return fail(name + ": non-finite output at L = " + std::to_string(length));
+      }
+      // Output size per mini-batch: post_norm bounds it; a blow-up or collapse shows here.
+      const auto rms = out.to(torch::kFloat64).reshape({-1, kK * 64}).pow(2).mean(1).sqrt();
+      const auto median = rms.median().item<double>();
+      const auto norm_ratio = rms.max().item<double>() / median;
+      if (norm_ratio > 4.0 || rms.min().item<double>() < median / 4.0) {
+        ok = false;
+        failure = name + ": per-mini-batch output RMS ranges " + std::to_string(rms.min().item<double>()) + " .. " +
+                  std::to_string(rms.max().item<double>()) + " around median " + std::to_string(median) +
+                  " (bound: within 4x)";
+      }
+      const auto errors = error_per_mini_batch(out, truth);
+      const auto n = static_cast<int64_t>(errors.size());
+      const double first = mean(errors, 0, kWindow);
+      const double last = mean(errors, n - kWindow, n);
+      const double bound = growth_bound(n);
+      Series s;
+      s.name = name;
+      s.layer_type = ttt::to_string(type);
+      s.dtype = harness::dtype_name(dtype);
+      s.device = device.str();
+      s.seq_len = length;
+      downsample(s, errors, 256);
+      s.bound = bound * first;
+      s.passed = last <= bound * first;
+      if (!s.passed) {
+        ok = false;
+        failure = name + ": mean error over the last " + std::to_string(kWindow) + " mini-batches " + std::to_string(last) +
+                  " is " + std::to_string(last / first) + "x that of the first (bound " + std::to_string(bound) + "x)";
+      }
+      detail << name << ": err first " << first << " last " << last << " (x" << last / first << " <= " << bound
+             << "), rms max/median " << norm_ratio << "; ";
+      series.push_back(std::move(s));
+    }
+  }
+  record(series);
+  return ok ? pass("L = " + std::to_string(length) + ": " + detail.str()) : fail(failure);
+}
+
+CheckResult chunked_equals_one_shot(const Factory& factory) {
+  const std::vector<int64_t> chunks{1024, 2048, 1008, 23};  // whole mini-batches, then a remainder
+  int64_t length = 0;
+  for (auto c : chunks) length += c;
+  std::ostringstream detail;
+  for (const auto type : {ttt::LayerType::Linear, ttt::LayerType::MLP}) {
+    auto layer = random_layer(factory, type, options(), torch::kFloat64, 73);
+    const auto x = random_hidden(2, length, 64, torch::kFloat64, 74);
+    c10::InferenceMode inference;
+    const auto one_shot = layer->forward(x, positions_from(0, length));
+    ttt::TTTCache cache(*layer, 2);
+    std::vector<torch::Tensor> parts;
+    int64_t offset = 0;
+    for (auto c : chunks) {
+      parts.push_back(ttt::forward_cached(*layer, cache, x.slice(1, offset, offset + c)));
+      offset += c;
+    }
+    const auto rel = relative_difference(torch::cat(parts, 1), one_shot);
+    if (rel > 1e-10) {  // the float64 policy
+      return fail(ttt::to_string(type) + ": chunked prefill (1024+2048+1008+23 with a cache) differs from one-shot by rel " +
+                  std::to_string(rel) + " > 1e-10");
+    }
+    detail << ttt::to_string(type) << " rel " << rel << "; ";
+  }
+  return pass("chunked prefill with cumulative positions equals one-shot, L = 4103, float64: " + detail.str());
+}
+
+// Peak memory of one forward pass, measured in a fresh process (ttt-memprobe).
+struct Memory {
+  double before_mb = 0, peak_mb = 0, cuda_peak_mb = 0;
+};
+
+Memory probe(int64_t length, const std::string& device) {
+  const auto command = std::string(TTT_BINARY_DIR) + "/suites/long/ttt-memprobe linear " + std::to_string(length) +
+                       " float32 " + device;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  std::string out;
+  char buf[512];
+  while (pipe && std::fgets(buf, sizeof buf, pipe.get()) != nullptr) out += buf;
+  const auto j = nlohmann::json::parse(out);  // throws (the check fails) if the probe failed
+  return {j.at("rss_before_mb").get<double>(), j.at("peak_rss_mb").get<double>(), j.at("cuda_peak_mb").get<double>()};
+}
+
+CheckResult memory_linear(const std::vector<int64_t>& lengths, const std::string& device) {
+  std::vector<double> grown;
+  std::ostringstream detail;
+  for (const auto length : lengths) {
+    const auto m = probe(length, device);
+    const double used = device == "cuda" ? m.cuda_peak_mb : m.peak_mb - m.before_mb;
+    grown.push_back(used);
+    detail << "L=" << length << ": " << used << " MB; ";
+  }
+  // L doubles at each step: a linear footprint doubles too (a quadratic one quadruples).
+  for (size_t i = 1; i < grown.size(); ++i) {
+    const double ratio = grown[i] / grown[i - 1];
+    if (!(ratio > 1.5 && ratio < 2.6)) {
+      return fail("peak memory " + detail.str() + "grew by x" + std::to_string(ratio) +
+                  " when L doubled (linear: x2, accepted 1.5..2.6)");
+    }
+  }
+  return pass("peak memory above the idle process, " + detail.str() + "x2 per doubling (accepted 1.5..2.6)");
+}
+
+}  // namespace
+
+std::vector<Check> long_checks() {
+  return {
+      {"long", "CpuTierStableTo16384", false, true,
+       [](const Factory& f) { return stability(f, 16384, torch::Device(torch::kCPU)); }},
+      {"long", "ChunkedPrefillEqualsOneShot", false, false, chunked_equals_one_shot},
+      {"long", "CpuPeakMemoryLinearInL", false, true,
+       [](const Factory&) { return memory_linear({4096, 8192, 16384}, "cpu"); }},
+      {"long", "GpuTierStableTo131072", true, true,
+       [](const Factory& f) { return stability(f, 131072, torch::Device(torch::kCUDA)); }},
+      {"long", "GpuPeakMemoryLinearInL", true, true,
+       [](const Factory&) { return memory_linear({32768, 65536, 131072}, "cuda"); }},
+  };
+}
+
+}  // namespace ttt::checks
