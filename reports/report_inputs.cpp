@@ -97,6 +97,10 @@ void validate_one_case(const nlohmann::json& c, const JsonPlace& place) {
     optional_number(comparison, "allowed_abs_err", where);
     optional_number(comparison, "scale", where);
     optional_number(comparison, "margin", where);
+    for (const char* key : {"rms_err", "rms_allowed", "row_err", "row_allowed"}) {
+      optional_number(comparison, key, where);  // the reference-error rule's other statistics
+    }
+    optional_string(comparison, "statistic", where);
   }
 }
 

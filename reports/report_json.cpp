@@ -28,7 +28,7 @@ std::string utc_now() {
 }  // namespace
 
 nlohmann::json comparison_json(const Comparison& c) {
-  return {
+  nlohmann::json out = {
       {"tensor", c.tensor},
       {"passed", c.passed},
       {"max_abs_err", c.max_abs_err},
@@ -51,6 +51,19 @@ nlohmann::json comparison_json(const Comparison& c) {
         {"floor", c.tolerance.floor},
         {"text", c.tolerance.describe()}}},
   };
+  if (c.tolerance.rule == Tolerance::Rule::ReferenceError) {
+    out["statistic"] = c.deciding_statistic();
+    out["rms_err"] = c.rms_err;
+    out["reference_rms_err"] = c.reference_rms_err;
+    out["rms_allowed"] = c.rms_allowed;
+    out["row_err"] = c.row_err;
+    out["reference_row_err"] = c.reference_row_err;
+    out["row_allowed"] = c.row_allowed;
+    out["tolerance"]["rms_multiple"] = c.tolerance.rms_multiple;
+    out["tolerance"]["row_multiple"] = c.tolerance.row_multiple;
+    out["tolerance"]["row_floor"] = c.tolerance.row_floor;
+  }
+  return out;
 }
 
 nlohmann::json case_json(const CaseResult& r) {

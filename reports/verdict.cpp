@@ -1,5 +1,6 @@
 #include <reports/verdict.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <sstream>
@@ -18,10 +19,32 @@ std::string Tolerance::describe() const {
   return buf;
 }
 
+namespace {
+
+double ratio(double err, double allowed) {
+  if (allowed <= 0) return err > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+  return err / allowed;
+}
+
+}  // namespace
+
 double Comparison::margin() const {
   if (nonfinite > 0 || !not_compared.empty()) return std::numeric_limits<double>::infinity();
-  if (allowed <= 0) return max_abs_err > 0 ? std::numeric_limits<double>::infinity() : 0.0;
-  return max_abs_err / allowed;
+  double m = ratio(max_abs_err, allowed);
+  if (tolerance.rule == Tolerance::Rule::ReferenceError) {
+    m = std::max({m, ratio(rms_err, rms_allowed), ratio(row_err, row_allowed)});
+  }
+  return m;
+}
+
+const char* Comparison::deciding_statistic() const {
+  if (tolerance.rule != Tolerance::Rule::ReferenceError) return "max";
+  const double by_max = ratio(max_abs_err, allowed);
+  const double by_rms = ratio(rms_err, rms_allowed);
+  const double by_row = ratio(row_err, row_allowed);
+  if (by_rms > by_max && by_rms >= by_row) return "rms";
+  if (by_row > by_max && by_row > by_rms) return "row";
+  return "max";
 }
 
 std::string Comparison::summary() const {
@@ -38,7 +61,8 @@ std::string Comparison::summary() const {
   }
   out << buf;
   if (tolerance.rule == Tolerance::Rule::ReferenceError) {
-    std::snprintf(buf, sizeof buf, " ref_err=%.3g allowed=%.3g", reference_err, allowed);
+    std::snprintf(buf, sizeof buf, " ref_err=%.3g allowed=%.3g rms=%.3g/%.3g row=%.3g/%.3g", reference_err,
+                  allowed, rms_err, rms_allowed, row_err, row_allowed);
     out << buf;
   }
   out << " (" << tolerance.describe() << ") worst=[";

@@ -34,6 +34,15 @@ struct Tolerance {
   double bound = 0;     // Relative, Absolute
   double multiple = 0;  // ReferenceError
   double floor = 0;     // ReferenceError, relative to max|f|
+  // ReferenceError, two more statistics, each held to a multiple of the reference's own:
+  // the RMS error (rms|actual - f| <= rms_multiple * rms|expected - f| + floor * rms|f|),
+  // which sees an error spread over many elements that the largest one hides; and the worst
+  // row (last axis: a head's bias, a row of a head's weights, a token's channels), each row's
+  // RMS error relative to its own RMS magnitude floored at row_floor * rms|f|
+  // (<= row_multiple * the reference's own + floor), which sees a wrong small-magnitude head.
+  double rms_multiple = 0;
+  double row_multiple = 0;
+  double row_floor = 0;
   std::string name;     // short label for reports, e.g. "float64 relative"
 
   std::string describe() const;  // "rel <= 1e-10" / "err <= 2 x ref_err + 3.9e-03 x max|f64|"
@@ -53,14 +62,26 @@ struct Comparison {
   double reference_err = 0;
   double diff_to_golden = 0;
   double allowed = 0;    // the bound max_abs_err was held to, in absolute units
+  // ReferenceError only: the other two statistics (see Tolerance), the port's, the
+  // reference's own, and the bound the port's was held to.
+  double rms_err = 0;
+  double reference_rms_err = 0;
+  double rms_allowed = 0;
+  double row_err = 0;
+  double reference_row_err = 0;
+  double row_allowed = 0;
   int64_t nonfinite = 0;  // NaN/inf in the computed tensor: always a failure
   // Why a tensor the golden holds could not be compared (the layer has nothing for it):
   // always a failure, so that nothing a fixture stores goes unjudged.
   std::string not_compared;
   bool passed = false;
 
-  // How close to the bound: max_abs_err / allowed (> 1 fails). Used to pick the decisive one.
+  // How close to the bound: the largest of max_abs_err / allowed and, under ReferenceError,
+  // rms_err / rms_allowed and row_err / row_allowed (> 1 fails). Used to pick
+  // the decisive comparison.
   double margin() const;
+  // The statistic that margin() comes from: "max", "rms" or "row".
+  const char* deciding_statistic() const;
   std::string summary() const;  // "max_abs=1.2e-16 rel=2.3e-16 (rel <= 1.0e-10) worst=[0, 12, 5]"
 };
 

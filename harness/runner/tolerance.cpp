@@ -35,6 +35,20 @@ constexpr double kRopeTableUlps = 64;
 // (angles in bf16, a missing upcast) exceeds it by an order of magnitude.
 constexpr double kReferenceErrorMultiple = 2.0;
 
+// The reference-error rule's other two statistics (reports/verdict.h has their definitions),
+// held to the reference's own like the largest error. Measured on the committed float32 and
+// bfloat16 fixtures (outputs, decode state and gradients, 94 tensors): the port's RMS error is
+// 0.90-1.20 times the reference's on every tensor of more than a few hundred elements and at
+// most 1.57 times on the small ones (learnable_token_idx, K elements); the worst row is at
+// most 1.70 times the reference's, 2.09 on an 8-element vector. A precision bug moves whole
+// rows or the whole tensor, by far more. docs/TOLERANCES.md has the table.
+constexpr double kRmsMultiple = 2.0;
+constexpr double kRowMultiple = 3.0;
+// A row whose RMS magnitude is below 1/64 of the tensor's is judged against that floor, so a
+// row of near-cancelled values (whose relative error is large for the reference too) does not
+// decide, while a head at a few percent of the largest still counts as itself.
+constexpr double kRowFloor = 1.0 / 64;
+
 Tolerance relative(double bound, const std::string& name) {
   Tolerance t;
   t.rule = Tolerance::Rule::Relative;
@@ -50,6 +64,9 @@ Tolerance against_reference_error(double unit_roundoff, const std::string& name)
   // One rounding at the output's largest magnitude: keeps a lucky, near-zero reference error
   // from demanding more than the dtype can represent.
   t.floor = unit_roundoff;
+  t.rms_multiple = kRmsMultiple;
+  t.row_multiple = kRowMultiple;
+  t.row_floor = kRowFloor;
   t.name = name;
   return t;
 }

@@ -48,7 +48,12 @@ TEST_P(GradientParity, MatchesReferenceGradients) {
   expect_pass(result);
   size_t gradients = 0;
   for (const auto& c : result.comparisons) gradients += c.tensor.rfind("grad/", 0) == 0;
-  EXPECT_EQ(gradients, fixture.grads.size()) << "every stored gradient is compared";
+  // Every stored gradient but the float64 twins, which are what low-precision ones are judged against.
+  size_t stored = 0;
+  for (const auto& [name, array] : fixture.grads) {
+    stored += !(name.size() > 5 && name.compare(name.size() - 5, 5, "_fp64") == 0);
+  }
+  EXPECT_EQ(gradients, stored) << "every stored gradient is compared";
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GradientParity, ::testing::ValuesIn(fixtures_with_gradients()), param_name);
