@@ -148,6 +148,8 @@ class MatrixCoverageTest(unittest.TestCase):
             self.assertTrue(any(c.prompt_len % c.config.mini_batch_size == 0 for c in mine))
             self.assertTrue(any(c.prompt_len % c.config.mini_batch_size for c in mine))
             self.assertTrue(any(c.grads and c.dtype == "float64" for c in pre if c.layer == layer))
+            for dtype in ("float32", "bfloat16"):  # gradients judged against float64 twins
+                self.assertTrue(any(c.grads and c.dtype == dtype for c in pre if c.layer == layer))
         self.assertTrue(any(c.dtype == "float64" and c.config.share_qk for c in dec))
         for dtype in ("float32", "bfloat16"):
             self.assertTrue(any(c.dtype == dtype and not c.config.share_qk for c in dec))
@@ -207,6 +209,27 @@ class ReferenceTest(unittest.TestCase):
         self.assertTrue(torch.equal(table_cos[residues], fx.datasets["/intermediates/cos"][0]))
         self.assertTrue(torch.equal(table_sin[residues], fx.datasets["/intermediates/sin"][0]))
         self.assertTrue(torch.equal(table_cos[:, : f // 2], table_cos[:, f // 2:]))
+
+    def test_low_precision_gradients_have_float64_twins(self):
+        """grads/<name>_fp64: float64, the shape of the parameter (or input), one per gradient,
+        from the float64 layer's backward run; the low-precision gradient is near it."""
+        from tttref import produce
+
+        ref = _reference()
+        case = cases.by_name()["linear_rope_bf16_b2_l75_k16"]
+        fx = produce.produce(ref, case, "t")
+        grads = fx.group("grads")
+        twins = {n[:-5]: t for n, t in grads.items() if n.endswith("_fp64")}
+        plain = {n: t for n, t in grads.items() if not n.endswith("_fp64")}
+        self.assertEqual(set(twins), set(plain))
+        self.assertEqual(set(plain), set(fx.group("params")) | {"hidden_states"})
+        sources = {**fx.group("params"), "hidden_states": fx.datasets["/inputs/hidden_states"]}
+        for name, twin in twins.items():
+            self.assertEqual((twin.dtype, twin.shape), (torch.float64, sources[name].shape), name)
+            self.assertEqual((plain[name].dtype, plain[name].shape),
+                             (torch.bfloat16, sources[name].shape), name)
+        g, g64 = plain["hidden_states"].double(), twins["hidden_states"]
+        self.assertLess(((g - g64).abs().max() / g64.abs().max()).item(), 0.1)
 
     def test_bfloat16_rope_table_uses_the_bf16_rounded_frequencies(self):
         """upstream's inv_freq buffer is rounded by .to(bfloat16); the table is built from it."""

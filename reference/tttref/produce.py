@@ -30,9 +30,10 @@ def reference_outputs(ref: Reference, layer_type: str, mode: str, cfg: LayerConf
 
     Returns datasets by path below the root ("outputs/output", "state/W1_states",
     "grads/W1", "intermediates/cos", ...). `inputs["grad_output"]` (prefill) asks for the
-    backward run; `fp64` adds the float64 rerun from the upcast values; `rope_table` the
-    layer's RoPE table for residues 0..K-1 (intermediates/rope_cos, rope_sin), which lets
-    a checker on another torch build or device pin the float32 cos/sin this one computed.
+    backward run; `fp64` adds the float64 rerun from the upcast values (with grad_output,
+    also its gradients, grads/<name>_fp64); `rope_table` the layer's RoPE table for
+    residues 0..K-1 (intermediates/rope_cos, rope_sin), which lets a checker on another
+    torch build or device pin the float32 cos/sin this one computed.
     """
     module = ref.module
     layer = build_layer(module, layer_type, cfg, dtype, params)
@@ -56,6 +57,15 @@ def reference_outputs(ref: Reference, layer_type: str, mode: str, cfg: LayerConf
             layer64 = build_layer(module, layer_type, cfg, torch.float64, _upcast(params))
             out["outputs/output_fp64"], _ = protocols.prefill(
                 module, layer64, x.double(), pos, cfg.use_rope)
+            if "grad_output" in inputs:
+                # The gradients' float64 twins, grads/<name>_fp64 (an extension of the
+                # contract, like the state/<name>_fp64 twins of low-precision decode): the
+                # backward run of the same float64 layer from the upcast input and
+                # grad_output, so low-precision gradients are judged against the
+                # reference's own error, not a flat bound.
+                _, grads64 = protocols.backward(module, layer64, x.double(), pos, cfg.use_rope,
+                                                inputs["grad_output"].double())
+                out.update({f"grads/{name}_fp64": g for name, g in grads64.items()})
     else:
         xp, xd = inputs["prefill_hidden_states"], inputs["decode_hidden_states"]
         result = protocols.decode(module, layer, xp, xd, cfg.use_rope)
