@@ -2,6 +2,8 @@
 
 #include "suites/support/test_support.h"
 
+#include <cstdio>
+
 namespace ttt::checks {
 
 CheckResult golden_subset(const Factory& factory, const std::function<bool(const harness::Fixture&)>& select,
@@ -15,7 +17,16 @@ CheckResult golden_subset(const Factory& factory, const std::function<bool(const
     const auto fixture = harness::load_fixture(file);
     if (!select(fixture)) continue;
     const auto result = harness::run_fixture(fixture, options);
-    if (result.status != harness::Status::Pass) return fail(result.line());
+    if (result.status != harness::Status::Pass) {
+      // The line, and which statistic decided by how much (reports/verdict.h).
+      std::string decided;
+      if (const auto* c = result.decisive(); c != nullptr && c->not_compared.empty()) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, " [decided by %s at %.3g x its bound]", c->deciding_statistic(), c->margin());
+        decided = buf;
+      }
+      return fail(result.line() + decided);
+    }
     if (const auto* c = result.decisive()) worst = std::max(worst, c->margin());
     ++passed;
   }

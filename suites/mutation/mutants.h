@@ -24,4 +24,8 @@ struct Mutant {
 // off, one that never turns it on), then the decode invariants' mutants.
 std::vector<Mutant> all_mutants();
 
+// The mutants whose precision loss the bfloat16 goldens' own verdict must catch
+// (bf16.GoldensWithinReferenceErrorBound), whatever else catches them too.
+std::vector<std::string> bf16_precision_mutants();
+
 }  // namespace ttt::mutation

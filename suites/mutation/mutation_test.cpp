@@ -56,10 +56,41 @@ TEST(MutationControl, ProductionLayerPassesEveryCheck) {
 
 std::string mutant_name(const ::testing::TestParamInfo<Mutant>& info) { return info.param.name; }
 
+// The bfloat16 precision bugs must fail the bfloat16 goldens' verdict itself (largest error,
+// RMS error and worst row against the reference's own), not only a dedicated check beside it.
+class Bf16PrecisionMutant : public ::testing::TestWithParam<Mutant> {
+ protected:
+  void SetUp() override { ::unsetenv("TTT_REPORT_DIR"); }
+};
+
+TEST_P(Bf16PrecisionMutant, FailsTheBf16GoldenVerdict) {
+  const auto& mutant = GetParam();
+  const checks::Check* golden = nullptr;
+  for (const auto& check : checks::all_checks()) {
+    if (check.suite == "bf16" && check.name == "GoldensWithinReferenceErrorBound") golden = &check;
+  }
+  ASSERT_NE(golden, nullptr) << "bf16.GoldensWithinReferenceErrorBound is not registered";
+  const auto result = checks::run_check(*golden, mutant.factory);
+  std::cout << mutant.name << ": " << (result.passed ? "passed" : "failed") << " bf16.GoldensWithinReferenceErrorBound: "
+            << result.detail << std::endl;
+  EXPECT_FALSE(result.passed || result.skipped) << mutant.name << " passes the bfloat16 goldens' verdict";
+}
+
+std::vector<Mutant> bf16_precision_cases() {
+  std::vector<Mutant> selected;
+  for (const auto& name : bf16_precision_mutants()) {
+    for (const auto& mutant : all_mutants()) {
+      if (mutant.name == name) selected.push_back(mutant);
+    }
+  }
+  return selected;
+}
+
 }  // namespace
 
 void PrintTo(const Mutant& mutant, std::ostream* os) { *os << mutant.name; }
 
 INSTANTIATE_TEST_SUITE_P(Bugs, MutationProof, ::testing::ValuesIn(all_mutants()), mutant_name);
+INSTANTIATE_TEST_SUITE_P(Bugs, Bf16PrecisionMutant, ::testing::ValuesIn(bf16_precision_cases()), mutant_name);
 
 }  // namespace ttt::mutation

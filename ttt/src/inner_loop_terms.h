@@ -73,8 +73,9 @@ inline torch::Tensor sub_matmul(const torch::Tensor& C, const torch::Tensor& A, 
 // XQ + LN(z_bar) per token (it needs no carried weight, so once for all mini-batches),
 // [B, H, N, K, f] -> [B, N*K, C].
 inline torch::Tensor inner_loop_output(const MiniBatchInputs& in, const std::vector<torch::Tensor>& z_bar,
-                                       const torch::Tensor& ln_weight, const torch::Tensor& ln_bias) {
-  const auto out = in.XQ + ln_fwd(torch::stack(z_bar, 2), ln_weight.unsqueeze(1), ln_bias.unsqueeze(1));
+                                       const torch::Tensor& ln_weight, const torch::Tensor& ln_bias,
+                                       const NormStatistics& statistics) {
+  const auto out = in.XQ + ln_fwd(torch::stack(z_bar, 2), ln_weight.unsqueeze(1), ln_bias.unsqueeze(1), statistics);
   const auto B = in.XQ.size(0), H = in.XQ.size(1), N = in.XQ.size(2), K = in.XQ.size(3), f = in.XQ.size(4);
   return out.permute({0, 2, 3, 1, 4}).reshape({B, N * K, H * f});
 }

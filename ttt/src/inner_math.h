@@ -5,6 +5,9 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+#include <utility>
+
 namespace ttt::detail {
 
 constexpr double kTTTNormEps = 1e-6;
@@ -19,18 +22,24 @@ inline std::pair<torch::Tensor, torch::Tensor> centered_and_std(const torch::Ten
   return {std::move(x_centered), std::move(std)};
 }
 
+// The statistics a layer norm uses: x - mean and sqrt(var + eps), by default centered_and_std;
+// the layer passes its own (TTTBaseImpl::norm_statistics, a seam for the mutation suite).
+using NormStatistics = std::function<std::pair<torch::Tensor, torch::Tensor>(const torch::Tensor&)>;
+
 // Layer norm over the last dim with per-head gamma/beta [H, 1, f].
-inline torch::Tensor ln_fwd(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta) {
-  const auto [x_centered, std] = centered_and_std(x);
+inline torch::Tensor ln_fwd(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
+                            const NormStatistics& statistics = centered_and_std) {
+  const auto [x_centered, std] = statistics(x);
   const auto x_hat = x_centered / std;
   return gamma * x_hat + beta;
 }
 
 // Gradient w.r.t. x of 0.5 * |ln(x) - target|^2 (layer norm fused with the L2 loss).
 inline torch::Tensor ln_fused_l2_bwd(const torch::Tensor& x, const torch::Tensor& l2_target,
-                                     const torch::Tensor& gamma, const torch::Tensor& beta) {
+                                     const torch::Tensor& gamma, const torch::Tensor& beta,
+                                     const NormStatistics& statistics = centered_and_std) {
   const auto D = static_cast<double>(x.size(-1));
-  const auto [x_centered, std] = centered_and_std(x);
+  const auto [x_centered, std] = statistics(x);
   const auto x_hat = x_centered / std;
   const auto y = gamma * x_hat + beta;
   const auto grad_output = y - l2_target;

@@ -2,6 +2,8 @@
 #include <ttt/cache.h>
 #include <ttt/layer.h>
 
+#include "inner_math.h"
+
 namespace ttt {
 namespace F = torch::nn::functional;
 
@@ -177,6 +179,10 @@ void TTTBaseImpl::apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor
   const auto tables = rope_tables(rope_positions(position_ids), XQ);
   XQ = rope_rotate(XQ, tables);
   XK = rope_rotate(XK, tables);
+}
+
+std::pair<torch::Tensor, torch::Tensor> TTTBaseImpl::norm_statistics(const torch::Tensor& x) const {
+  return detail::centered_and_std(x);
 }
 
 RopeTables TTTBaseImpl::rope_tables_for(const torch::Tensor& position_ids, const torch::Tensor& like) const {

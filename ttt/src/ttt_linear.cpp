@@ -22,6 +22,7 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
   const auto H = in.XV.size(1);
   const auto N = in.XV.size(2);
   const auto [ln_weight, ln_bias] = ttt_norm_params();
+  const detail::NormStatistics statistics = [this](const torch::Tensor& x) { return norm_statistics(x); };
 
   // Everything that does not depend on the carried weights, for all mini-batches at once.
   const auto target = in.XV - in.XK;  // reconstruction target of the inner loss
@@ -38,7 +39,7 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
     const auto XQ = in.XQ.select(2, i);
     const auto X1 = in.XK.select(2, i);
     const auto Z1 = add_matmul(b1_state, X1, W1_state);
-    const auto grad_Z1 = ln_fused_l2_bwd(Z1, target.select(2, i), ln_weight, ln_bias);
+    const auto grad_Z1 = ln_fused_l2_bwd(Z1, target.select(2, i), ln_weight, ln_bias, statistics);
     if (dual_form) {
       z_bar[i] = sub_matmul(add_matmul(b1_state, XQ, W1_state), terms.attn1.select(2, i), grad_Z1);
       detail::update_weight(W1_state, terms.last_eta_x1_t.select(2, i), grad_Z1, in_place);
@@ -58,7 +59,7 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
   }
   FastWeights last{{"W1_states", W1_state}, {"b1_states", b1_state}, {"W1_grad", W1_grad}, {"b1_grad", b1_grad}};
   if (dual_form) detail::zero_carried_gradients(last);  // whole mini-batches leave nothing to carry
-  return {detail::inner_loop_output(in, z_bar, ln_weight, ln_bias), std::move(last)};
+  return {detail::inner_loop_output(in, z_bar, ln_weight, ln_bias, statistics), std::move(last)};
 }
 
 }  // namespace ttt

@@ -25,6 +25,7 @@ std::pair<torch::Tensor, FastWeights> TTTMLPImpl::inner_loop(const MiniBatchInpu
   const auto H = in.XV.size(1);
   const auto N = in.XV.size(2);
   const auto [ln_weight, ln_bias] = ttt_norm_params();
+  const detail::NormStatistics statistics = [this](const torch::Tensor& x) { return norm_statistics(x); };
 
   const auto target = in.XV - in.XK;
   const auto terms = dual_form ? detail::dual_form_terms(in) : detail::DualFormTerms{};
@@ -46,7 +47,7 @@ std::pair<torch::Tensor, FastWeights> TTTMLPImpl::inner_loop(const MiniBatchInpu
     const auto Z1 = add_matmul(b1_state, X1, W1_state);
     const auto X2 = gelu_tanh(Z1);
     const auto Z2 = add_matmul(b2_state, X2, W2_state);
-    const auto grad_Z2 = ln_fused_l2_bwd(Z2, target.select(2, i), ln_weight, ln_bias);
+    const auto grad_Z2 = ln_fused_l2_bwd(Z2, target.select(2, i), ln_weight, ln_bias, statistics);
     const auto grad_Z1 = torch::matmul(grad_Z2, W2_state.transpose(-2, -1)) * gelu_bwd(Z1);
     if (dual_form) {
       const auto X2_bar = gelu_tanh(sub_matmul(add_matmul(b1_state, XQ, W1_state), terms.attn1.select(2, i), grad_Z1));
@@ -84,7 +85,7 @@ std::pair<torch::Tensor, FastWeights> TTTMLPImpl::inner_loop(const MiniBatchInpu
                    {"b2_states", b2_state}, {"W1_grad", W1_grad},   {"b1_grad", b1_grad},
                    {"W2_grad", W2_grad},     {"b2_grad", b2_grad}};
   if (dual_form) detail::zero_carried_gradients(last);
-  return {detail::inner_loop_output(in, z_bar, ln_weight, ln_bias), std::move(last)};
+  return {detail::inner_loop_output(in, z_bar, ln_weight, ln_bias, statistics), std::move(last)};
 }
 
 }  // namespace ttt

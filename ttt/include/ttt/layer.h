@@ -96,6 +96,10 @@ class TTTBaseImpl : public torch::nn::Module {
   virtual void apply_rope(torch::Tensor& XQ, torch::Tensor& XK, torch::Tensor& XV,
                           const torch::Tensor& position_ids) const;
 
+  // The inner loop's layer-norm statistics over the last dim: x - mean and sqrt(var + eps),
+  // as the reference's ln_fwd / ln_fused_l2_bwd compute them.
+  virtual std::pair<torch::Tensor, torch::Tensor> norm_statistics(const torch::Tensor& x) const;
+
   // The inner loop over N mini-batches of mini_batch_size tokens, starting from `init`.
   // Returns the TTT output [B, N*K, C] (before post-norm) and the final fast weights.
   // dual_form: the reference's fast prefill form; otherwise the primal form that also
