@@ -34,12 +34,32 @@ void compare_output(CaseResult& result, const Fixture& fixture, const std::strin
                                                output_tolerance(fixture.dtype, fp64.defined(), table), fp64));
 }
 
+// The rotated Q and K ([B, H, L, f]) when the file stores them: what a RoPE bug corrupts first,
+// before the inner loop's own rounding hides it. With float64 twins, judged like an output.
+void compare_rotated_qk(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImpl& layer,
+                        const torch::Tensor& hidden, const torch::Tensor& positions, RopeTableSource table) {
+  const auto& stored = fixture.intermediates;
+  if (stored.count("XQ_rope") == 0 && stored.count("XK_rope") == 0) return;
+  const auto [XQ, XK, XV] = layer.rotated_qkv(hidden, positions);
+  for (const auto& [name, actual] : {std::pair<std::string, torch::Tensor>{"XQ_rope", XQ}, {"XK_rope", XK}}) {
+    const auto it = stored.find(name);
+    if (it == stored.end()) continue;
+    const auto fp64 = fp64_of(stored, name);
+    const auto tolerance =
+        fp64.defined() ? output_tolerance(fixture.dtype, true, table) : direct_tolerance(fixture.dtype, table);
+    result.comparisons.push_back(
+        compare_tensors("intermediates/" + name, actual, to_tensor(it->second), tolerance, fp64));
+  }
+}
+
 void run_prefill(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImpl& layer, torch::Device device,
                  torch::ScalarType dtype, RopeTableSource table) {
   c10::InferenceMode inference;
-  const auto out = layer.forward(input(fixture, "hidden_states", device, dtype),
-                                 to_tensor(fixture.inputs.at("position_ids")).to(device));
+  const auto hidden = input(fixture, "hidden_states", device, dtype);
+  const auto positions = to_tensor(fixture.inputs.at("position_ids")).to(device);
+  const auto out = layer.forward(hidden, positions);
   compare_output(result, fixture, "output", out, table);
+  compare_rotated_qk(result, fixture, layer, hidden, positions, table);
 }
 
 void run_gradients(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImpl& layer, torch::Device device,

@@ -225,13 +225,33 @@ MiniBatchInputs TTTBaseImpl::mini_batch_inputs(const torch::Tensor& XQ, const to
   return in;
 }
 
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> TTTBaseImpl::heads_qkv(const torch::Tensor& hidden_states,
+                                                                              const torch::Tensor& position_ids,
+                                                                              TTTCache* cache) {
+  const auto B = hidden_states.size(0);
+  const auto L = hidden_states.size(1);
+  const auto H = options.num_attention_heads();
+  const auto f = options.head_dim();
+  auto [XQ, XK, XV] = project_qkv(hidden_states, cache);
+  // [B, L, C] -> [B, H, L, f]
+  XQ = XQ.reshape({B, L, H, f}).transpose(1, 2);
+  XK = XK.reshape({B, L, H, f}).transpose(1, 2);
+  XV = XV.reshape({B, L, H, f}).transpose(1, 2);
+  apply_rope(XQ, XK, XV, position_ids.to(hidden_states.device()));
+  return {XQ, XK, XV};
+}
+
+std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> TTTBaseImpl::rotated_qkv(const torch::Tensor& hidden_states,
+                                                                                const torch::Tensor& position_ids) {
+  check_inputs(hidden_states, position_ids);
+  return heads_qkv(hidden_states, position_ids, nullptr);
+}
+
 torch::Tensor TTTBaseImpl::forward(const torch::Tensor& hidden_states, const torch::Tensor& position_ids,
                                    TTTCache* cache) {
   check_inputs(hidden_states, position_ids);
   const auto B = hidden_states.size(0);
   const auto L = hidden_states.size(1);
-  const auto H = options.num_attention_heads();
-  const auto f = options.head_dim();
   const auto K = options.mini_batch_size();
   if (cache != nullptr) {
     TORCH_CHECK(cache->batch_size() == B, "TTT layer: the cache holds ", cache->batch_size(),
@@ -241,12 +261,7 @@ torch::Tensor TTTBaseImpl::forward(const torch::Tensor& hidden_states, const tor
     cache->check_call(L);
   }
 
-  auto [XQ, XK, XV] = project_qkv(hidden_states, cache);
-  // [B, L, C] -> [B, H, L, f]
-  XQ = XQ.reshape({B, L, H, f}).transpose(1, 2);
-  XK = XK.reshape({B, L, H, f}).transpose(1, 2);
-  XV = XV.reshape({B, L, H, f}).transpose(1, 2);
-  apply_rope(XQ, XK, XV, position_ids.to(hidden_states.device()));
+  const auto [XQ, XK, XV] = heads_qkv(hidden_states, position_ids, cache);
 
   const auto token_offset = cache != nullptr ? cache->seqlen_offset() % K : 0;
   FastWeights weights = cache != nullptr ? cache->fast_weights() : initial_fast_weights(B);

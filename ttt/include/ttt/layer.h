@@ -60,6 +60,10 @@ class TTTBaseImpl : public torch::nn::Module {
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> rotate_qkv(torch::Tensor XQ, torch::Tensor XK,
                                                                       torch::Tensor XV,
                                                                       const torch::Tensor& position_ids) const;
+  // Q, K, V [B, H, L, f] of a prefill, projected and rotated exactly as forward does (the
+  // harness judges the rotated Q and K of a fixture that stores them).
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> rotated_qkv(const torch::Tensor& hidden_states,
+                                                                       const torch::Tensor& position_ids);
 
   // Makes RoPE read these residue tables, [mini_batch_size, head_dim/2] cos and sin (pair i
   // of residue r at [r, i]), instead of computing them. The harness pins a golden's own
@@ -117,6 +121,10 @@ class TTTBaseImpl : public torch::nn::Module {
 
  private:
   void check_inputs(const torch::Tensor& hidden_states, const torch::Tensor& position_ids) const;
+  // Projection, [B, L, C] -> [B, H, L, f], and RoPE: the first steps of forward.
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> heads_qkv(const torch::Tensor& hidden_states,
+                                                                     const torch::Tensor& position_ids,
+                                                                     TTTCache* cache);
 
   RopeTableCache rope_cache_;
   TTTOptions built_with_;  // the options the parameters were shaped by
