@@ -157,6 +157,10 @@ class MatrixCoverageTest(unittest.TestCase):
         self.assertTrue(any(c.config.head_dim == 64 for c in m))
         self.assertEqual({c.batch == 1 for c in m}, {True, False})
         self.assertTrue(any(c.intermediates for c in pre))
+        for layer in ("linear", "mlp"):  # rotated Q/K with float64 twins
+            for dtype in ("float32", "bfloat16"):
+                self.assertTrue(any(c.intermediates and c.layer == layer and c.dtype == dtype
+                                    for c in pre))
 
     def test_bfloat16_share_qk_decode_is_refused(self):
         with self.assertRaises(ValueError):
@@ -230,6 +234,24 @@ class ReferenceTest(unittest.TestCase):
                              (torch.bfloat16, sources[name].shape), name)
         g, g64 = plain["hidden_states"].double(), twins["hidden_states"]
         self.assertLess(((g - g64).abs().max() / g64.abs().max()).item(), 0.1)
+
+    def test_low_precision_rotated_qk_have_float64_twins(self):
+        """intermediates/XQ_rope_fp64, XK_rope_fp64: float64, the shape of XQ_rope, from the
+        float64 layer's run; the only twins among the intermediates; the bf16 Q/K near them."""
+        from tttref import produce
+
+        ref = _reference()
+        case = cases.by_name()["mlp_rope_bf16_b2_l50_k8"]
+        fx = produce.produce(ref, case, "t")
+        inter = fx.group("intermediates")
+        self.assertEqual({n for n in inter if n.endswith("_fp64")},
+                         {"XQ_rope_fp64", "XK_rope_fp64"})
+        for name in ("XQ_rope", "XK_rope"):
+            plain, twin = inter[name], inter[f"{name}_fp64"]
+            self.assertEqual(plain.dtype, torch.bfloat16)
+            self.assertEqual((twin.dtype, twin.shape), (torch.float64, inter["XQ_rope"].shape))
+            rel = (plain.double() - twin).abs().max() / twin.abs().max()
+            self.assertLess(rel.item(), 0.05, name)
 
     def test_bfloat16_rope_table_uses_the_bf16_rounded_frequencies(self):
         """upstream's inv_freq buffer is rounded by .to(bfloat16); the table is built from it."""

@@ -119,12 +119,14 @@ MATRIX: tuple[Case, ...] = (
              "long sequence: 128 mini-batches of state carried forward"),
     _prefill("linear_rope_f32_b2_l75_k16", "linear", F32, 2, 75, cfg(), 114,
              "float32 with remainder; output_fp64 from the same values; gradients with "
-             "their float64 twins", grads=True),
+             "their float64 twins; rotated Q/K with float64 twins", grads=True,
+             intermediates=True),
     _prefill("linear_norope_f32_b1_l33_k8_pos1005", "linear", F32, 1, 33, cfg(K=8, rope=False),
              115, "float32, use_rope off, positions from 1005", positions=(1005,)),
     _prefill("linear_rope_bf16_b2_l75_k16", "linear", BF16, 2, 75, cfg(), 116,
              "bfloat16 (token_idx and rotary inv_freq buffers rounded to bf16 by .to()); "
-             "output_fp64; gradients with their float64 twins", grads=True),
+             "output_fp64; gradients with their float64 twins; rotated Q/K with float64 "
+             "twins", grads=True, intermediates=True),
     _prefill("linear_sqk4_gate_bf16_b2_l40_k8", "linear", BF16, 2, 40,
              cfg(K=8, gate=True, sqk=True, ck=4), 117,
              "bfloat16 share_qk (conv_kernel 4) with gate, no cache; output_fp64"),
@@ -149,10 +151,10 @@ MATRIX: tuple[Case, ...] = (
              "TTT-MLP per-row position_ids [B,L] with starts 5 and 1003", positions=(5, 1003)),
     _prefill("mlp_rope_f32_b2_l50_k8", "mlp", F32, 2, 50, cfg(K=8), 208,
              "TTT-MLP float32 with remainder; output_fp64; gradients with their float64 "
-             "twins", grads=True),
+             "twins; rotated Q/K with float64 twins", grads=True, intermediates=True),
     _prefill("mlp_rope_bf16_b2_l50_k8", "mlp", BF16, 2, 50, cfg(K=8, lr=0.5), 209,
              "TTT-MLP bfloat16 with remainder; output_fp64; gradients with their float64 "
-             "twins", grads=True),
+             "twins; rotated Q/K with float64 twins", grads=True, intermediates=True),
     _prefill("mlp_long_f32_b1_l2048_k16", "mlp", F32, 1, 2048, cfg(C=32, H=2), 210,
              "TTT-MLP long float32 sequence; output_fp64 shows the reference's own drift"),
     # ---- decode through TTTCache ----------------------------------------------------------

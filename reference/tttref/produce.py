@@ -31,7 +31,8 @@ def reference_outputs(ref: Reference, layer_type: str, mode: str, cfg: LayerConf
     Returns datasets by path below the root ("outputs/output", "state/W1_states",
     "grads/W1", "intermediates/cos", ...). `inputs["grad_output"]` (prefill) asks for the
     backward run; `fp64` adds the float64 rerun from the upcast values (with grad_output,
-    also its gradients, grads/<name>_fp64); `rope_table` the layer's RoPE table for
+    also its gradients, grads/<name>_fp64; with `intermediates`, its rotated Q and K,
+    intermediates/XQ_rope_fp64 and XK_rope_fp64); `rope_table` the layer's RoPE table for
     residues 0..K-1 (intermediates/rope_cos, rope_sin), which lets a checker on another
     torch build or device pin the float32 cos/sin this one computed.
     """
@@ -55,8 +56,19 @@ def reference_outputs(ref: Reference, layer_type: str, mode: str, cfg: LayerConf
             out.update({f"grads/{name}": g for name, g in grads.items()})
         if fp64:
             layer64 = build_layer(module, layer_type, cfg, torch.float64, _upcast(params))
-            out["outputs/output_fp64"], _ = protocols.prefill(
-                module, layer64, x.double(), pos, cfg.use_rope)
+            out["outputs/output_fp64"], captured64 = protocols.prefill(
+                module, layer64, x.double(), pos, cfg.use_rope, capture=intermediates)
+            if intermediates:
+                # The rotated Q and K's float64 twins, intermediates/XQ_rope_fp64 and
+                # XK_rope_fp64 (an extension of the contract, like the grads/<name>_fp64 and
+                # state/<name>_fp64 twins): they are what a RoPE precision bug (angles or
+                # cos/sin rounded to the layer dtype, rotation done in it) corrupts, before
+                # the TTT update smears it into the output, so the port's low-precision Q/K
+                # are judged against the reference's own error, not a flat bound. Only those
+                # two: the float64 layer's cos/sin are float32 values upcast (ttt.py computes
+                # them in float32), which the RoPE table already pins.
+                out.update({f"intermediates/{name}_fp64": captured64[name]
+                            for name in ("XQ_rope", "XK_rope")})
             if "grad_output" in inputs:
                 # The gradients' float64 twins, grads/<name>_fp64 (an extension of the
                 # contract, like the state/<name>_fp64 twins of low-precision decode): the
