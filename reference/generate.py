@@ -6,7 +6,7 @@
   .venv/bin/python reference/generate.py --verify [FILE.h5 ...]  # rerun stored fixtures
   .venv/bin/python reference/generate.py --negative [DIR]        # negative fixtures (negative.py)
 
-See reference/README.md and shared FIXTURES.md (schema version 1).
+See reference/README.md and docs/FIXTURES.md (schema version 1).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""HDF5 fixture files, schema version 1 (FIXTURES.md): atomic writing and reading.
+"""HDF5 fixture files, schema version 1 (docs/FIXTURES.md): atomic writing and reading.
 
 A fixture in memory is root attributes plus datasets keyed by full path
 ("/params/W1"), held as torch tensors in their own dtype. bfloat16 is stored as uint16

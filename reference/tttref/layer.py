@@ -15,7 +15,7 @@ LAYER_TYPES = ("linear", "mlp")
 
 @dataclass(frozen=True)
 class LayerConfig:
-    """The fixture's `config` attribute: exactly the 9 keys of FIXTURES.md, in its order."""
+    """The fixture's `config` attribute: exactly the 9 keys of docs/FIXTURES.md, in its order."""
 
     hidden_size: int
     num_attention_heads: int

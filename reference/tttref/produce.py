@@ -34,7 +34,8 @@ def reference_outputs(ref: Reference, layer_type: str, mode: str, cfg: LayerConf
     also its gradients, grads/<name>_fp64; with `intermediates`, its rotated Q and K,
     intermediates/XQ_rope_fp64 and XK_rope_fp64); `rope_table` the layer's RoPE table for
     residues 0..K-1 (intermediates/rope_cos, rope_sin), which lets a checker on another
-    torch build or device pin the float32 cos/sin this one computed.
+    torch build or device pin the float32 cos/sin this one computed. The extensions of the
+    contract among these are listed in docs/FIXTURES.md, section 10.
     """
     module = ref.module
     layer = build_layer(module, layer_type, cfg, dtype, params)

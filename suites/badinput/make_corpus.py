@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the bad-input corpus for the fixture loader.
 
-Builds valid fixtures following /work/shared/FIXTURES.md (schema version 1) with h5py,
+Builds valid fixtures following docs/FIXTURES.md (schema version 1) with h5py,
 independently of the C++ writer, into valid/; derives each file of corpus/ from one of
 them with exactly one defect; writes expected.json (file -> substring the loader's error
 must contain) and README.md (the table). Deterministic: rerunning gives the same files.
@@ -597,7 +597,7 @@ def markdown_table():
 
 README = """# Bad-input corpus
 
-Every file in `corpus/` breaks the fixture contract (`/work/shared/FIXTURES.md`, schema
+Every file in `corpus/` breaks the fixture contract (`docs/FIXTURES.md`, schema
 version 1) in exactly one way. `ttt_badinput_tests` (`ctest --preset default -L badinput`)
 loads each one and requires a `FixtureError` that names the file and whose message contains
 the substring in `expected.json`; it also requires that `corpus/` and `expected.json` list

@@ -1,7 +1,7 @@
 #pragma once
 // Minimal valid fixtures built in C++, written out with its own table of shapes (not the
 // library's schema), so the tests check the loader against an independent reading of
-// FIXTURES.md. Tests mutate these, in memory or on disk, to make each rule fire.
+// docs/FIXTURES.md. Tests mutate these, in memory or on disk, to make each rule fire.
 
 #include "suites/support/temp_dir.h"
 
