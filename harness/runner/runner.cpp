@@ -14,12 +14,8 @@ namespace {
 // The float64 twin of `name` in its group ("output" -> "output_fp64", "W1_grad" ->
 // "W1_grad_fp64"), if the fixture carries one.
 torch::Tensor fp64_of(const std::map<std::string, Array>& group, const std::string& name) {
-  auto it = group.find(name + "_fp64");
+  auto it = group.find(fp64_twin_name(name));
   return it == group.end() ? torch::Tensor() : to_tensor(it->second);
-}
-
-bool is_fp64_twin(const std::string& name) {
-  return name.size() > 5 && name.compare(name.size() - 5, 5, "_fp64") == 0;
 }
 
 torch::Tensor input(const Fixture& fixture, const std::string& name, torch::Device device,

@@ -50,9 +50,7 @@ TEST_P(GradientParity, MatchesReferenceGradients) {
   for (const auto& c : result.comparisons) gradients += c.tensor.rfind("grad/", 0) == 0;
   // Every stored gradient but the float64 twins, which are what low-precision ones are judged against.
   size_t stored = 0;
-  for (const auto& [name, array] : fixture.grads) {
-    stored += !(name.size() > 5 && name.compare(name.size() - 5, 5, "_fp64") == 0);
-  }
+  for (const auto& [name, array] : fixture.grads) stored += !harness::is_fp64_twin(name);
   EXPECT_EQ(gradients, stored) << "every stored gradient is compared";
 }
 
