@@ -1,9 +1,9 @@
 #include <reports/verdict.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 namespace ttt::harness {
 
@@ -26,26 +26,40 @@ double ratio(double err, double allowed) {
   return err / allowed;
 }
 
+struct Statistic {
+  const char* name;
+  double ratio;  // error / allowed
+};
+
+// The statistics a comparison was held to, in the order that wins a tie: the largest error,
+// and under ReferenceError the RMS error and the worst row.
+std::vector<Statistic> statistics(const Comparison& c) {
+  std::vector<Statistic> all{{"max", ratio(c.max_abs_err, c.allowed)}};
+  if (c.tolerance.rule == Tolerance::Rule::ReferenceError) {
+    all.push_back({"rms", ratio(c.rms_err, c.rms_allowed)});
+    all.push_back({"row", ratio(c.row_err, c.row_allowed)});
+  }
+  return all;
+}
+
+// The first statistic with the largest ratio.
+Statistic deciding(const Comparison& c) {
+  const auto all = statistics(c);
+  Statistic worst = all.front();
+  for (const auto& s : all) {
+    if (s.ratio > worst.ratio) worst = s;
+  }
+  return worst;
+}
+
 }  // namespace
 
 double Comparison::margin() const {
   if (nonfinite > 0 || !not_compared.empty()) return std::numeric_limits<double>::infinity();
-  double m = ratio(max_abs_err, allowed);
-  if (tolerance.rule == Tolerance::Rule::ReferenceError) {
-    m = std::max({m, ratio(rms_err, rms_allowed), ratio(row_err, row_allowed)});
-  }
-  return m;
+  return deciding(*this).ratio;
 }
 
-const char* Comparison::deciding_statistic() const {
-  if (tolerance.rule != Tolerance::Rule::ReferenceError) return "max";
-  const double by_max = ratio(max_abs_err, allowed);
-  const double by_rms = ratio(rms_err, rms_allowed);
-  const double by_row = ratio(row_err, row_allowed);
-  if (by_rms > by_max && by_rms >= by_row) return "rms";
-  if (by_row > by_max && by_row > by_rms) return "row";
-  return "max";
-}
+const char* Comparison::deciding_statistic() const { return deciding(*this).name; }
 
 std::string Comparison::summary() const {
   std::ostringstream out;
@@ -78,7 +92,6 @@ Comparison not_compared(const std::string& name, const std::string& why) {
   c.passed = false;
   return c;
 }
-
 
 const char* to_string(Status status) {
   switch (status) {

@@ -41,7 +41,9 @@ Comparison compare_tensors(const std::string& name, const torch::Tensor& actual_
     c.reference_err = max_abs(golden - truth);
     c.diff_to_golden = max_abs(actual - golden);
   }
-  const auto diff = torch::nan_to_num(actual - truth, std::numeric_limits<double>::infinity()).abs();
+  // The error against the judged reference, NaN counted as infinite.
+  const auto error = torch::nan_to_num(actual - truth, std::numeric_limits<double>::infinity());
+  const auto diff = error.abs();
   const auto truth_max = max_abs(truth);
   c.scale = truth_max > 0 ? truth_max : 1.0;
   if (diff.numel() > 0) {
@@ -63,13 +65,14 @@ Comparison compare_tensors(const std::string& name, const torch::Tensor& actual_
   if (tolerance.rule == Tolerance::Rule::ReferenceError && truth.numel() > 0) {
     // The RMS error, against the reference's own RMS error.
     const auto rms = [](const torch::Tensor& t) { return t.square().mean().sqrt().item<double>(); };
-    c.rms_err = rms(torch::nan_to_num(actual - truth, std::numeric_limits<double>::infinity()));
+    const double truth_rms = rms(truth);
+    c.rms_err = rms(error);
     c.reference_rms_err = rms(golden - truth);
-    c.rms_allowed = tolerance.rms_multiple * c.reference_rms_err + tolerance.floor * rms(truth);
+    c.rms_allowed = tolerance.rms_multiple * c.reference_rms_err + tolerance.floor * truth_rms;
     // Row by row (the last axis: a head's bias, a row of a head's weights, a token's
     // channels), the RMS error relative to that row's own RMS magnitude, floored at a fraction
     // of the whole tensor's: a wrong small-magnitude row or head counts as much as a large one.
-    const double floor_rms = tolerance.row_floor * rms(truth);
+    const double floor_rms = tolerance.row_floor * truth_rms;
     const auto rows = [](const torch::Tensor& t) { return t.dim() == 0 ? t.reshape({1, 1}) : t.reshape({-1, t.size(-1)}); };
     const auto truth_rows = rows(truth).square().mean(-1).sqrt() + floor_rms;
     const auto worst_row = [&](const torch::Tensor& err) {
@@ -78,7 +81,7 @@ Comparison compare_tensors(const std::string& name, const torch::Tensor& actual_
       const auto per_row = torch::where(err_rows == 0, torch::zeros_like(err_rows), err_rows / truth_rows);
       return per_row.max().item<double>();
     };
-    c.row_err = worst_row(torch::nan_to_num(actual - truth, std::numeric_limits<double>::infinity()));
+    c.row_err = worst_row(error);
     c.reference_row_err = worst_row(golden - truth);
     c.row_allowed = tolerance.row_multiple * c.reference_row_err + tolerance.floor;
     c.passed = c.passed && c.rms_err <= c.rms_allowed && c.row_err <= c.row_allowed;
