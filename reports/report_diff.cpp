@@ -56,11 +56,6 @@ double number_or_inf(const json& object, const char* key, double fallback) {
   return it->is_number() ? it->get<double>() : kInf;
 }
 
-std::string text(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 struct ComparisonView {
   double max_abs_err = 0;
   double allowed = 0;
@@ -75,24 +70,24 @@ struct CaseView {
 };
 
 std::string case_key(const json& c) {
-  const auto id = text(c, "case");
-  return id.empty() ? "file " + text(c, "file") : id;
+  const auto id = text_member(c, "case");
+  return id.empty() ? "file " + text_member(c, "file") : id;
 }
 
 std::map<std::string, CaseView> cases_of(const json& report) {
   std::map<std::string, CaseView> cases;
   for (const auto& c : report["cases"]) {
     CaseView view;
-    view.status = text(c, "status");
-    view.dtype = text(c, "dtype");
-    view.message = text(c, "message");
+    view.status = text_member(c, "status");
+    view.dtype = text_member(c, "dtype");
+    view.message = text_member(c, "message");
     for (const auto& comparison : c.value("comparisons", json::array())) {
       ComparisonView cv;
       cv.max_abs_err = number_or_inf(comparison, "max_abs_err", 0);
       cv.allowed = number_or_inf(comparison, "allowed_abs_err", 0);
       cv.scale = number_or_inf(comparison, "scale", 1);
       cv.passed = comparison.value("passed", true);
-      const auto tensor = text(comparison, "tensor");
+      const auto tensor = text_member(comparison, "tensor");
       if (!cv.passed && view.first_failure.empty()) {
         view.first_failure = tensor + " max_abs_err=" + num(cv.max_abs_err) + " allowed=" + num(cv.allowed);
       }
@@ -193,17 +188,17 @@ void diff_suites(const json& base, const json& current, Collector& out) {
     return;
   }
   std::map<std::string, json> before;
-  for (const auto& t : base["suites"]["tests"]) before[text(t, "name")] = t;
+  for (const auto& t : base["suites"]["tests"]) before[text_member(t, "name")] = t;
   std::set<std::string> seen;
   for (const auto& t : current["suites"]["tests"]) {
-    const auto name = text(t, "name");
+    const auto name = text_member(t, "name");
     seen.insert(name);
     const auto found = before.find(name);
-    out.status_change("suite test", name, found == before.end() ? "" : text(found->second, "status"),
-                      text(t, "status"), text(t, "message").substr(0, 200));
+    out.status_change("suite test", name, found == before.end() ? "" : text_member(found->second, "status"),
+                      text_member(t, "status"), text_member(t, "message").substr(0, 200));
   }
   for (const auto& [name, t] : before) {
-    if (seen.count(name) == 0) out.add(true, DiffKind::MissingTest, name, "suite test " + text(t, "status") + " in the baseline, absent now");
+    if (seen.count(name) == 0) out.add(true, DiffKind::MissingTest, name, "suite test " + text_member(t, "status") + " in the baseline, absent now");
   }
 }
 
@@ -221,19 +216,19 @@ void diff_long_series(const json& base, const json& current, Collector& out) {
     return;
   }
   std::map<std::string, json> before;
-  for (const auto& s : base["long_sequence"]["series"]) before[text(s, "name")] = s;
+  for (const auto& s : base["long_sequence"]["series"]) before[text_member(s, "name")] = s;
   std::set<std::string> seen;
   const auto verdict = [](const json& s) {
     return std::string(suite_test_spelling(s.value("passed", false) ? Status::Pass : Status::Fail));
   };
   for (const auto& s : current["long_sequence"]["series"]) {
-    const auto name = text(s, "name");
+    const auto name = text_member(s, "name");
     seen.insert(name);
     const auto found = before.find(name);
     const auto why = "max_abs_err " + num(series_max(s)) + " bound " + num(number_or_inf(s, "bound", 0));
     out.status_change("long series", name, found == before.end() ? "" : verdict(found->second), verdict(s), why);
     if (found != before.end()) {
-      out.error_change(name, series_max(found->second), series_max(s), unit_roundoff(text(s, "dtype")));
+      out.error_change(name, series_max(found->second), series_max(s), unit_roundoff(text_member(s, "dtype")));
     }
   }
   for (const auto& [name, s] : before) {
@@ -250,10 +245,10 @@ void diff_benchmarks(const json& base, const json& current, Collector& out) {
   // impl -> key -> tokens/s
   std::map<std::string, std::map<std::string, double>> before, after;
   std::map<std::string, std::string> errors;  // key -> why the C++ case failed to run now
-  for (const auto& r : base["benchmarks"]["results"]) before[text(r, "impl")][benchmark_key(r)] = r["tokens_per_s"].get<double>();
+  for (const auto& r : base["benchmarks"]["results"]) before[text_member(r, "impl")][benchmark_key(r)] = r["tokens_per_s"].get<double>();
   for (const auto& r : current["benchmarks"]["results"]) {
-    after[text(r, "impl")][benchmark_key(r)] = r["tokens_per_s"].get<double>();
-    if (text(r, "impl") == "cpp" && !text(r, "error").empty()) errors[benchmark_key(r)] = text(r, "error");
+    after[text_member(r, "impl")][benchmark_key(r)] = r["tokens_per_s"].get<double>();
+    if (text_member(r, "impl") == "cpp" && !text_member(r, "error").empty()) errors[benchmark_key(r)] = text_member(r, "error");
   }
   for (const auto& [key, was] : before["cpp"]) {
     const auto now = after["cpp"].find(key);

@@ -106,6 +106,11 @@ std::string optional_string(const nlohmann::json& parent, const std::string& key
   return it->get<std::string>();
 }
 
+std::string text_member(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::optional<double> optional_number(const nlohmann::json& parent, const std::string& key,
                                       const JsonPlace& place) {
   require_object(parent, place);

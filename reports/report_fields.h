@@ -46,6 +46,10 @@ std::string optional_string(const nlohmann::json& parent, const std::string& key
                             const std::string& fallback = "");
 std::optional<double> optional_number(const nlohmann::json& parent, const std::string& key, const JsonPlace& place);
 
+// A member of a document already validated, as text: "" when absent or not a string (for
+// reading, diffing and keying reports, never for validating them).
+std::string text_member(const nlohmann::json& object, const char* key);
+
 // The JSON type as a reader would name it: "string", "number", "object", ...
 std::string json_type_name(const nlohmann::json& value);
 

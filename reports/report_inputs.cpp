@@ -137,18 +137,13 @@ void add_benchmark_keys(nlohmann::json& section) {
   for (auto& result : section["results"]) result["key"] = benchmark_key(result);
 }
 
-std::string text_field(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 }  // namespace
 
 std::string benchmark_key(const nlohmann::json& result) {
-  const std::string name = text_field(result, "name");
+  const std::string name = text_member(result, "name");
   std::string key = name;
   for (const char* field : {"layer_type", "dtype", "device"}) {
-    const auto value = text_field(result, field);
+    const auto value = text_member(result, field);
     if (!value.empty() && name.find(value) == std::string::npos) key += " " + value;
   }
   for (const char* field : {"batch", "seq_len", "threads"}) {
