@@ -16,7 +16,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>

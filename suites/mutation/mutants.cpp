@@ -171,10 +171,10 @@ class PositionsRestartEachCall : public Base {
   }
 };
 
-// Precision bugs of bfloat16.
+// Precision bugs.
 
-// bfloat16 only: RoPE angles computed in bfloat16 (position * inv_freq rounded to bf16, then cos/sin), where
-// the reference computes them in float32 and rounds only the tables.
+// bfloat16 only: RoPE angles computed in bfloat16 (position * inv_freq rounded to bf16, then
+// cos/sin), where the reference multiplies in float32 and rounds only the tables.
 template <class Base>
 class BF16RopeAngles : public Base {
  public:
@@ -230,17 +230,15 @@ std::vector<Mutant> all_mutants() {
        factory_of<PrimalFormWithoutLearnedRate>()},
       {0, "PositionsRestartEachCall", "streaming positions restart at every call instead of counting on", "decode",
        factory_of<PositionsRestartEachCall>()},
+      // Not required to fail the bf16 goldens: upstream's own bfloat16 angles come from an
+      // inv_freq rounded to bf16, so angles computed in bf16 are within the reference's own
+      // error (the rotated Q and K: RMS 1.04-1.20 times the reference's, docs/TOLERANCES.md);
+      // the bf16 table check catches it.
       {0, "BF16RopeAngles", "bfloat16 RoPE angles computed in bfloat16 instead of float32", "bf16",
        factory_of<BF16RopeAngles>()},
-      {0, "OneHeadScaled", "one head's inner-loop output 5% too large", "golden", factory_of<OneHeadScaled>()},
+      {0, "OneHeadScaled", "one head's inner-loop output 5% too large", "golden", factory_of<OneHeadScaled>(),
+       /*fails_bf16_goldens=*/true},
   };
-}
-
-std::vector<std::string> bf16_precision_mutants() {
-  // Not BF16RopeAngles: upstream's own bfloat16 angles come from an inv_freq rounded to bf16,
-  // so angles computed in bf16 are within the reference's own error (the rotated Q and K: RMS
-  // 1.04-1.20 times the reference's, docs/TOLERANCES.md); the bf16 table check catches it.
-  return {"OneHeadScaled"};
 }
 
 }  // namespace ttt::mutation
