@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "reference"))
-from tttref.atomic_file import atomic_write  # noqa: E402  (standard library only, like this file)
+from tttref.atomic_file import write_text_atomically  # noqa: E402  (standard library only, like this file)
 SCHEMA_VERSION = 1
 FULL_LENGTHS = [512, 2048, 8192]
 QUICK_LENGTHS = [512, 2048]
@@ -514,8 +514,7 @@ def main(argv=None) -> int:
     doc = {"schema_version": SCHEMA_VERSION, "environment": environment, "results": results,
            "scaling": scaling, "memory": memory, "memory_runs": memory_rows, "targets": targets}
     print_table(results, matmul_rate, scaling, memory, targets)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(args.json, lambda tmp: tmp.write_text(json.dumps(doc, indent=2) + "\n"))
+    write_text_atomically(args.json, json.dumps(doc, indent=2) + "\n")
     print(f"\nwrote {args.json} ({len(results)} results, {environment['wall_s']} s; "
           f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after)")
     return 0

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 
-from tttref.atomic_file import atomic_write  # noqa: E402
+from tttref.atomic_file import write_text_atomically  # noqa: E402
 from tttref.layer import DTYPES, LayerConfig, build_layer, make_cache  # noqa: E402
 from tttref.randomize import parameter_values  # noqa: E402
 from tttref.upstream import ReferenceError, load_reference  # noqa: E402
@@ -327,8 +327,7 @@ def main(argv=None) -> int:
         print(f"{name:58s} {entry['seconds'] * 1e3:10.3f} ms/it {entry['tokens_per_s']:12.1f} tokens/s", flush=True)
     doc = {"schema_version": SCHEMA_VERSION, "environment": environment(ref, args.threads), "results": results}
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(args.json, lambda tmp: tmp.write_text(json.dumps(doc, indent=2) + "\n"))
+        write_text_atomically(args.json, json.dumps(doc, indent=2) + "\n")
     return 0
 
 

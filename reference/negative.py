@@ -29,7 +29,7 @@ import torch
 from tttref import cases as cases_mod
 from tttref import patches, protocols
 from tttref.cases import Case, cfg
-from tttref.atomic_file import atomic_write
+from tttref.atomic_file import write_text_atomically
 from tttref.check import check_regenerated
 from tttref.fixture_io import Fixture, write_fixture
 from tttref.manifest import MANIFEST, write_manifest
@@ -297,7 +297,7 @@ def write_negatives(ref: Reference, out_dir: Path, created_utc: str, quiet: bool
     for stale in sorted(p for p in out_dir.glob("*.h5") if p.stem not in names):
         print(f"warning: {stale} is not a negative case (listed in the manifest anyway)")
     text = readme_text()
-    atomic_write(out_dir / README, lambda tmp: tmp.write_text(text))
+    write_text_atomically(out_dir / README, text)
     return write_manifest(out_dir, ref.commit)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 
 from . import REFERENCE_REPO, SCHEMA_VERSION
-from .atomic_file import atomic_write
+from .atomic_file import write_text_atomically
 
 MANIFEST = "MANIFEST.json"
 
@@ -43,7 +43,7 @@ def build_manifest(folder: Path, reference_commit: str) -> dict:
 def write_manifest(folder: Path, reference_commit: str) -> dict:
     manifest = build_manifest(folder, reference_commit)
     text = json.dumps(manifest, indent=2) + "\n"
-    atomic_write(Path(folder) / MANIFEST, lambda tmp: tmp.write_text(text))
+    write_text_atomically(Path(folder) / MANIFEST, text)
     return manifest
 
 
