@@ -43,7 +43,9 @@ def parse_args(argv):
         description="Generate, check or verify the golden HDF5 fixtures of ttt-harness by "
                     "running the upstream ttt-lm-pytorch reference (ttt.py).",
         epilog="The reference is looked for in --reference, else $TTT_REFERENCE, else "
-               "upstream/ttt-lm-pytorch, else /work/.mirror/test-time-training+ttt-lm-pytorch/repo.")
+               "upstream/ttt-lm-pytorch, which reference/fetch-upstream fills (a checkout of "
+               "the pinned commit; --from SOURCE clones from a git URL, local clone or bare "
+               "mirror instead of GitHub).")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true",
                       help="regenerate every case into a temporary folder and compare with "

@@ -1,12 +1,16 @@
-"""Unit tests of the fixture generator: .venv/bin/python -m unittest discover reference/tests
+"""Unit tests of the fixture generator that need no upstream reference (ctest
+reference.generator_unittests): .venv/bin/python -m unittest discover reference/tests
 
-Most tests need no reference; those that run ttt.py skip when none can be found."""
+The tests that run ttt.py are in upstream_tests.py (ctest reference.upstream_unittests)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 from pathlib import Path
 
 import h5py
@@ -16,13 +20,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tttref import atomic_file, cases, compare, fixture_io, manifest, randomize, upstream  # noqa: E402
-
-
-def _reference():
-    try:
-        return upstream.load_reference()
-    except upstream.ReferenceError as err:
-        raise unittest.SkipTest(f"no upstream reference: {err}")
 
 
 class FixtureIoTest(unittest.TestCase):
@@ -169,102 +166,36 @@ class MatrixCoverageTest(unittest.TestCase):
                        decode_len=2)
 
 
-class ReferenceTest(unittest.TestCase):
-    def test_no_rope_patch_is_undone_and_changes_the_output(self):
-        from tttref import patches, produce
+class UpstreamLookupTest(unittest.TestCase):
+    """Where the reference is looked for, and what is said when it is missing (no ttt.py needed)."""
 
-        ref = _reference()
-        original = ref.module.apply_rotary_pos_emb
-        case = cases.by_name()["linear_rope_f64_b1_l5_k16"]
-        params, inputs = produce.case_values(ref, case)
-        run = lambda rope: produce.reference_outputs(
-            ref, "linear", "prefill", case.config.__class__(**{**case.config.__dict__,
-                                                                "use_rope": rope}),
-            torch.float64, params, inputs)["outputs/output"]
-        on, off = run(True), run(False)
-        self.assertIs(ref.module.apply_rotary_pos_emb, original)
-        self.assertGreater((on - off).abs().max().item(), 1e-3)
-        with self.assertRaises(RuntimeError), patches.rope(ref.module, False):
-            raise RuntimeError
-        self.assertIs(ref.module.apply_rotary_pos_emb, original)
+    def test_search_order_is_env_then_the_fetch_upstream_checkout(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            checkout = Path(tmp) / "upstream" / "ttt-lm-pytorch"
+            with mock.patch.object(upstream, "DEFAULT_CHECKOUT", checkout), \
+                    mock.patch.dict(os.environ, {"TTT_REFERENCE": "/elsewhere"}):
+                self.assertEqual(upstream.default_reference_path(), Path("/elsewhere"))
+            with mock.patch.object(upstream, "DEFAULT_CHECKOUT", checkout), \
+                    mock.patch.dict(os.environ, {"TTT_REFERENCE": ""}):
+                with self.assertRaises(upstream.ReferenceNotFound) as missing:
+                    upstream.default_reference_path()
+                checkout.mkdir(parents=True)
+                self.assertEqual(upstream.default_reference_path(), checkout)
+        for needed in ("reference/fetch-upstream", "--from SOURCE", "--reference PATH",
+                       "TTT_REFERENCE", upstream.PINNED_COMMIT):
+            self.assertIn(needed, str(missing.exception))
 
-    def test_produce_is_deterministic(self):
-        from tttref import produce
+    def test_a_missing_path_is_not_found_not_unusable(self):
+        with self.assertRaises(upstream.ReferenceNotFound):
+            upstream.load_reference(Path(tempfile.gettempdir()) / "no-such-ttt-reference")
 
-        ref = _reference()
-        case = cases.by_name()["mlp_decode_norope_f64_p9_t8_k4"]
-        a, b = produce.produce(ref, case, "t"), produce.produce(ref, case, "t")
-        self.assertEqual(a.attrs, b.attrs)
-        for name in a.datasets:
-            self.assertTrue(torch.equal(a.datasets[name], b.datasets[name]), name)
-
-    def test_rope_table_is_the_one_every_position_reads(self):
-        """/intermediates/rope_cos, rope_sin [K, f] indexed by position_ids % K are the cos and
-        sin the layer rotated with (captured from its rotary_emb during the run)."""
-        from tttref import produce
-
-        ref = _reference()
-        case = cases.by_name()["linear_rope_f64_b1_l45_k8_pos1037"]
-        fx = produce.produce(ref, case, "t")
-        K, f = case.config.mini_batch_size, case.config.head_dim
-        table_cos, table_sin = fx.datasets["/intermediates/rope_cos"], fx.datasets["/intermediates/rope_sin"]
-        self.assertEqual((tuple(table_cos.shape), table_cos.dtype), ((K, f), torch.float64))
-        residues = fx.datasets["/inputs/position_ids"][0] % K
-        self.assertTrue(torch.equal(table_cos[residues], fx.datasets["/intermediates/cos"][0]))
-        self.assertTrue(torch.equal(table_sin[residues], fx.datasets["/intermediates/sin"][0]))
-        self.assertTrue(torch.equal(table_cos[:, : f // 2], table_cos[:, f // 2:]))
-
-    def test_low_precision_gradients_have_float64_twins(self):
-        """grads/<name>_fp64: float64, the shape of the parameter (or input), one per gradient,
-        from the float64 layer's backward run; the low-precision gradient is near it."""
-        from tttref import produce
-
-        ref = _reference()
-        case = cases.by_name()["linear_rope_bf16_b2_l75_k16"]
-        fx = produce.produce(ref, case, "t")
-        grads = fx.group("grads")
-        twins = {n[:-5]: t for n, t in grads.items() if n.endswith("_fp64")}
-        plain = {n: t for n, t in grads.items() if not n.endswith("_fp64")}
-        self.assertEqual(set(twins), set(plain))
-        self.assertEqual(set(plain), set(fx.group("params")) | {"hidden_states"})
-        sources = {**fx.group("params"), "hidden_states": fx.datasets["/inputs/hidden_states"]}
-        for name, twin in twins.items():
-            self.assertEqual((twin.dtype, twin.shape), (torch.float64, sources[name].shape), name)
-            self.assertEqual((plain[name].dtype, plain[name].shape),
-                             (torch.bfloat16, sources[name].shape), name)
-        g, g64 = plain["hidden_states"].double(), twins["hidden_states"]
-        self.assertLess(((g - g64).abs().max() / g64.abs().max()).item(), 0.1)
-
-    def test_low_precision_rotated_qk_have_float64_twins(self):
-        """intermediates/XQ_rope_fp64, XK_rope_fp64: float64, the shape of XQ_rope, from the
-        float64 layer's run; the only twins among the intermediates; the bf16 Q/K near them."""
-        from tttref import produce
-
-        ref = _reference()
-        case = cases.by_name()["mlp_rope_bf16_b2_l50_k8"]
-        fx = produce.produce(ref, case, "t")
-        inter = fx.group("intermediates")
-        self.assertEqual({n for n in inter if n.endswith("_fp64")},
-                         {"XQ_rope_fp64", "XK_rope_fp64"})
-        for name in ("XQ_rope", "XK_rope"):
-            plain, twin = inter[name], inter[f"{name}_fp64"]
-            self.assertEqual(plain.dtype, torch.bfloat16)
-            self.assertEqual((twin.dtype, twin.shape), (torch.float64, inter["XQ_rope"].shape))
-            rel = (plain.double() - twin).abs().max() / twin.abs().max()
-            self.assertLess(rel.item(), 0.05, name)
-
-    def test_bfloat16_rope_table_uses_the_bf16_rounded_frequencies(self):
-        """upstream's inv_freq buffer is rounded by .to(bfloat16); the table is built from it."""
-        from tttref import produce
-
-        ref = _reference()
-        case = cases.by_name()["mlp_rope_bf16_b2_l50_k8"]
-        fx = produce.produce(ref, case, "t")
-        K, f = case.config.mini_batch_size, case.config.head_dim
-        inv = 1.0 / (case.config.rope_theta ** (torch.arange(0, f, 2).float() / f))
-        angles = torch.arange(K).float()[:, None] * inv.to(torch.bfloat16).float()[None]
-        want = torch.cat([angles.cos(), angles.cos()], 1).to(torch.bfloat16)
-        self.assertTrue(torch.equal(fx.datasets["/intermediates/rope_cos"], want))
+    def test_fetch_upstream_reads_the_pinned_commit_and_url_of_the_package(self):
+        script = Path(__file__).resolve().parents[1] / "fetch-upstream"
+        done = subprocess.run([str(script), "--help"], capture_output=True, text=True,
+                              cwd=tempfile.gettempdir(), check=True)
+        self.assertIn(upstream.PINNED_COMMIT, done.stdout)
+        self.assertIn(upstream.REFERENCE_URL, done.stdout)
+        self.assertIn("--from SOURCE", done.stdout)
 
 
 if __name__ == "__main__":

@@ -17,20 +17,25 @@ from types import ModuleType
 from . import PINNED_COMMIT, REFERENCE_URL
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CHECKOUT = REPO_ROOT / "upstream" / "ttt-lm-pytorch"
-DEFAULT_MIRROR = Path("/work/.mirror/test-time-training+ttt-lm-pytorch/repo")
+DEFAULT_CHECKOUT = REPO_ROOT / "upstream" / "ttt-lm-pytorch"  # where reference/fetch-upstream puts it
 
 HOW_TO_GET = (
     "get the reference with:\n"
-    f"  git clone {REFERENCE_URL} upstream/ttt-lm-pytorch && "
-    f"git -C upstream/ttt-lm-pytorch checkout {PINNED_COMMIT}\n"
+    f"  reference/fetch-upstream                 # {REFERENCE_URL} at the pinned commit "
+    f"{PINNED_COMMIT}, into upstream/ttt-lm-pytorch\n"
+    "  reference/fetch-upstream --from SOURCE   # without GitHub access: from a git URL, "
+    "a local clone or a bare mirror\n"
     "or pass --reference PATH (a checkout holding ttt.py, or a bare git directory), "
-    "or set TTT_REFERENCE"
+    "or set TTT_REFERENCE=PATH"
 )
 
 
 class ReferenceError(RuntimeError):
     pass
+
+
+class ReferenceNotFound(ReferenceError):
+    """No reference where one was looked for (nothing to use, as opposed to an unusable one)."""
 
 
 @dataclass
@@ -41,14 +46,14 @@ class Reference:
 
 
 def default_reference_path() -> Path:
+    """$TTT_REFERENCE when set, else upstream/ttt-lm-pytorch (reference/fetch-upstream)."""
     env = os.environ.get("TTT_REFERENCE")
     if env:
         return Path(env)
-    for candidate in (DEFAULT_CHECKOUT, DEFAULT_MIRROR):
-        if candidate.exists():
-            return candidate
-    raise ReferenceError("no upstream reference found (looked at $TTT_REFERENCE, "
-                         f"{DEFAULT_CHECKOUT}, {DEFAULT_MIRROR}); {HOW_TO_GET}")
+    if DEFAULT_CHECKOUT.exists():
+        return DEFAULT_CHECKOUT
+    raise ReferenceNotFound("no upstream reference found (no --reference, $TTT_REFERENCE "
+                            f"unset, no {DEFAULT_CHECKOUT}); {HOW_TO_GET}")
 
 
 def _git(args: list[str]) -> str:
@@ -67,7 +72,8 @@ def _is_git_dir(path: Path) -> bool:
 def _check_commit(commit: str, allow_other: bool, where: str) -> None:
     if commit != PINNED_COMMIT and not allow_other:
         raise ReferenceError(f"{where} is at commit {commit}, not the pinned {PINNED_COMMIT}; "
-                             "check out the pinned commit or pass --allow-other-commit")
+                             "check out the pinned commit (reference/fetch-upstream does so for "
+                             "upstream/ttt-lm-pytorch) or pass --allow-other-commit")
 
 
 def _resolve_checkout(path: Path, allow_other: bool) -> tuple[Path, str]:
@@ -129,7 +135,7 @@ def load_reference(path: str | Path | None = None, *, commit: str | None = None,
     """
     path = Path(path) if path is not None else default_reference_path()
     if not path.exists():
-        raise ReferenceError(f"reference path {path} does not exist; {HOW_TO_GET}")
+        raise ReferenceNotFound(f"reference path {path} does not exist; {HOW_TO_GET}")
     if path.is_file() and path.name == "ttt.py":
         path = path.parent
     if not (path / "ttt.py").is_file() and _is_git_dir(path):
