@@ -118,6 +118,11 @@ TEST(RootFieldsInMemory, EachRuleFires) {
   fixture = make_fixture();
   fixture.case_id.clear();
   ExpectInvalid(fixture, "attribute case: expected a case id");
+  // Found by the fuzz smoke (fuzz.smoke_struct): the writer's HDF5 string ends at the NUL, so
+  // the case id read back was cut short.
+  fixture = make_fixture();
+  fixture.case_id = std::string("ab\0cd", 5);
+  ExpectInvalid(fixture, "attribute case: a NUL byte at offset 2 (an HDF5 string ends there)");
 }
 
 // Found by fuzz_fixture_struct (fuzz/regressions/struct/invalid_utf8_in_provenance_json): a
