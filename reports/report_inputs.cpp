@@ -59,6 +59,16 @@ void validate_one_benchmark(const nlohmann::json& result, const JsonPlace& place
   optional_integer_fields(result, place, {"batch", "seq_len"});
 }
 
+// An optional member that, when present, is an array of strings (a test's labels, a case's notes).
+void optional_string_array(const nlohmann::json& object, const char* key, const JsonPlace& place) {
+  const auto member = object.find(key);
+  if (member == object.end()) return;
+  require_array(*member, place.at(key));
+  for (size_t i = 0; i < member->size(); ++i) {
+    if (!(*member)[i].is_string()) place.at(key).at(i).fail("expected a string");
+  }
+}
+
 void validate_one_suite_test(const nlohmann::json& test, const JsonPlace& place) {
   require_object(test, place);
   string_member(test, "name", place);
@@ -66,13 +76,7 @@ void validate_one_suite_test(const nlohmann::json& test, const JsonPlace& place)
   if (!suite_test_status_from(status)) place.at("status").fail("expected pass, fail or skip, found \"" + status + "\"");
   optional_number(test, "seconds", place);
   optional_string(test, "message", place);
-  const auto labels = test.find("labels");
-  if (labels != test.end()) {
-    require_array(*labels, place.at("labels"));
-    for (size_t i = 0; i < labels->size(); ++i) {
-      if (!(*labels)[i].is_string()) place.at("labels").at(i).fail("expected a string label");
-    }
-  }
+  optional_string_array(test, "labels", place);
 }
 
 void validate_one_case(const nlohmann::json& c, const JsonPlace& place) {
@@ -84,6 +88,7 @@ void validate_one_case(const nlohmann::json& c, const JsonPlace& place) {
   string_member(c, "case", place);
   string_member(c, "file", place);
   optional_string_fields(c, place, {"layer_type", "mode", "dtype", "message", "decisive", "manifest"});
+  optional_string_array(c, "notes", place);
   const auto comparisons = c.find("comparisons");
   if (comparisons == c.end()) return;
   require_array(*comparisons, place.at("comparisons"));

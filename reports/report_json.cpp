@@ -78,6 +78,7 @@ nlohmann::json case_json(const CaseResult& r) {
       {"dtype", r.dtype},
       {"status", to_string(r.status)},
       {"message", r.message},
+      {"notes", r.notes},
       {"line", r.line()},
       {"seconds", r.seconds},
       {"manifest", r.manifest},

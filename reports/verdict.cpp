@@ -151,6 +151,7 @@ std::string CaseResult::line() const {
   if (status == Status::Skip) return out + " " + message;
   if (const auto* c = decisive()) out += " " + c->tensor + " " + c->summary();
   if (!message.empty()) out += " " + message;
+  for (const auto& note : notes) out += " NOTE: " + note;
   return out;
 }
 

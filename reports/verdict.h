@@ -105,6 +105,9 @@ struct CaseResult {
   std::string dtype;
   Status status = Status::Error;
   std::string message;  // why a case was skipped, or why a file could not be used
+  // What a reader of the verdict must know about how it was reached, e.g. config keys the
+  // layer does not implement and the case was judged without. Printed as "NOTE: ...".
+  std::vector<std::string> notes;
   std::vector<Comparison> comparisons;
   double seconds = 0;
   nlohmann::json config;      // as stored in the fixture

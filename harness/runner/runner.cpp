@@ -1,5 +1,6 @@
 #include <harness/runner/runner.h>
 
+#include <harness/fixture/config.h>
 #include <harness/layer_io/tensors.h>
 #include <harness/runner/compare.h>
 
@@ -248,6 +249,24 @@ CaseResult run_fixture(const Fixture& fixture, const RunOptions& options) {
   result.dtype = fixture.dtype;
   result.config = fixture.config_json;
   result.provenance = fixture.provenance;
+  // A config key the contract does not define is an option of some other generator (an
+  // upstream option such as pre_conv that the layer lacks): the case is judged as if it were
+  // absent, and the verdict says so rather than passing in silence.
+  const auto outside = detail::keys_outside_contract(fixture.config_json);
+  if (!outside.empty()) {
+    // Keys and values as ASCII JSON (safe to cut) up to 40 characters, at most 8 keys: a
+    // hostile config must not make a line of megabytes.
+    const auto shown = [](const nlohmann::json& value) {
+      std::string text = value.dump(-1, ' ', true);
+      return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+    };
+    std::string keys;
+    for (size_t i = 0; i < outside.size() && i < 8; ++i) {
+      keys += (i ? ", " : "") + shown(outside[i]) + "=" + shown(fixture.config_json.at(outside[i]));
+    }
+    if (outside.size() > 8) keys += " and " + std::to_string(outside.size() - 8) + " more";
+    result.notes.push_back("config keys the contract does not define, judged without them: " + keys);
+  }
   const auto start = std::chrono::steady_clock::now();
   try {
     const auto dtype = case_scalar_type(fixture.dtype);

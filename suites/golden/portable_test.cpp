@@ -9,6 +9,7 @@
 #include <harness/layer_io/tensors.h>
 #include <harness/runner/tolerance.h>
 #include <harness/fixture/fixture.h>
+#include <reports/report_json.h>
 
 #include <gtest/gtest.h>
 
@@ -229,6 +230,28 @@ TEST(PortableVerdicts, ATensorTheLayerLacksFailsTheCase) {
   std::cout << g.line() << std::endl;
   ASSERT_EQ(g.status, harness::Status::Fail) << g.line();
   EXPECT_EQ(g.decisive()->tensor, "grad/k_proj.weight");
+}
+
+// A config key the contract does not define (an upstream option the layer lacks, such as
+// pre_conv) is not silently judged as if absent: the verdict line and the JSON report carry a
+// NOTE naming it. Committed fixtures, which hold the nine contract keys only, carry none.
+TEST(PortableVerdicts, ConfigKeysOutsideTheContractAreNoted) {
+  auto fixture = harness::load_fixture(TTT_FIXTURES_DIR "/linear_rope_f64_b2_l75_k16.h5");
+  const auto plain = harness::run_fixture(fixture);
+  EXPECT_TRUE(plain.notes.empty()) << plain.line();
+  EXPECT_EQ(plain.line().find("NOTE"), std::string::npos) << plain.line();
+
+  fixture.config_json["pre_conv"] = true;
+  fixture.config_json["scan_checkpoint_group_size"] = 16;
+  const auto noted = harness::run_fixture(fixture);
+  std::cout << noted.line() << std::endl;
+  EXPECT_EQ(noted.status, harness::Status::Pass) << noted.line();  // judged without them
+  const std::string note =
+      "config keys the contract does not define, judged without them: \"pre_conv\"=true, "
+      "\"scan_checkpoint_group_size\"=16";
+  ASSERT_EQ(noted.notes, std::vector<std::string>{note});
+  EXPECT_NE(noted.line().find(" NOTE: " + note), std::string::npos) << noted.line();
+  EXPECT_EQ(harness::case_json(noted)["notes"], nlohmann::json::array({note}));
 }
 
 // suites/golden/other-builds/: the generator under another torch build (reference/other-build),

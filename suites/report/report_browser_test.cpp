@@ -138,6 +138,8 @@ TEST_F(Browser, SyntheticReportWithBaselineRendersEverythingAReviewerNeeds) {
   expect_contains(page.dom, "Expected: (err) &lt;= (bound)");
   expect_contains(page.dom, "data-failure=\"mlp float32 vs float64\"");
   expect_contains(page.dom, "fixtures/broken.h5");
+  expect_contains(page.dom, "id=\"notes\"");  // a case judged with a note is listed with it
+  expect_contains(page.dom, "NOTE: config keys the contract does not define, judged without them: \"pre_conv\"=true");
   // The plots, drawn as inline SVG.
   for (const auto* plot : {"id=\"plot-margins\"", "id=\"plot-long\"", "id=\"plot-bench\""}) expect_contains(page.dom, plot);
   EXPECT_GE(count_of(page.dom, "<svg"), 4u);  // margins, two long series, benchmarks
