@@ -119,4 +119,14 @@ Tolerance rope_table_tolerance(const std::string& dtype) {
   return t;
 }
 
+Tolerance layer_rope_table_tolerance() {
+  Tolerance t;
+  t.rule = Tolerance::Rule::Absolute;
+  // Angles in float32 (error ~1e-6 rad at K = 16), cos and sin rounded once to bfloat16:
+  // at most half an ulp of values in [0.5, 1), 2^-9; the bound is one ulp.
+  t.bound = kUnitRoundoffBFloat16;
+  t.name = "the layer's bfloat16 RoPE table, one bfloat16 ulp from the exact one";
+  return t;
+}
+
 }  // namespace ttt::harness

@@ -33,4 +33,8 @@ Tolerance gradient_tolerance(const std::string& dtype, RopeTableSource table = R
 // case of `dtype`.
 Tolerance rope_table_tolerance(const std::string& dtype);
 
+// A bfloat16 layer's own RoPE table against the exact one (float64 angles): one bfloat16 ulp
+// of values in [0.5, 1), as float32 angles rounded once give (a port property; see runner.cpp).
+Tolerance layer_rope_table_tolerance();
+
 }  // namespace ttt::harness
