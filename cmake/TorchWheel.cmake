@@ -31,11 +31,10 @@ else()
                         "or pass -DTTT_PYTHON=/path/to/python with torch installed")
   endif()
 endif()
-set(TTT_TORCH_VERSION "${Torch_VERSION}")
 
 ttt_define_torch_target(ttt_torch)
 add_library(ttt::torch ALIAS ttt_torch)
-message(STATUS "LibTorch ${TTT_TORCH_VERSION} from ${Torch_DIR}")
+message(STATUS "LibTorch ${Torch_VERSION} from ${Torch_DIR}")
 
 # One precompiled header for every target that includes torch: torch/torch.h costs ~25 s a
 # translation unit on its own, so it is parsed once per build tree.

@@ -120,6 +120,15 @@ void run_decode_case(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImp
 // values of pairs 0..f/2-1) as the layer's [K, f/2] residue table.
 torch::Tensor residue_half(const torch::Tensor& stored) { return stored.narrow(1, 0, stored.size(1) / 2); }
 
+// The table the layer rotates with for residues 0..K-1, [K, f/2] each, through the seam its
+// forward uses.
+ttt::RopeTables layer_residue_table(ttt::TTTBaseImpl& layer, int64_t K, torch::Device device,
+                                    torch::ScalarType dtype) {
+  const auto residues = torch::arange(K, torch::dtype(torch::kInt64).device(device)).unsqueeze(0);
+  const auto own = layer.rope_tables_for(residues, torch::empty({0}, torch::dtype(dtype).device(device)));
+  return {own.cos.squeeze(0), own.sin.squeeze(0)};
+}
+
 // The table the file's table is held to, [K, f] like the stored one. float64 and float32: the
 // layer's own, through the same seam its forward uses (so a layer that builds its table
 // wrongly fails here even when the stored table is then pinned). bfloat16: upstream's
@@ -141,10 +150,9 @@ std::pair<torch::Tensor, torch::Tensor> expected_rope_table(const Fixture& fixtu
     cos = angles.cos().to(dtype);
     sin = angles.sin().to(dtype);
   } else {
-    const auto residues = torch::arange(K, torch::dtype(torch::kInt64).device(device)).unsqueeze(0);
-    const auto own = layer.rope_tables_for(residues, torch::empty({0}, torch::dtype(dtype).device(device)));
-    cos = own.cos.squeeze(0);
-    sin = own.sin.squeeze(0);
+    const auto own = layer_residue_table(layer, K, device, dtype);
+    cos = own.cos;
+    sin = own.sin;
   }
   return {torch::cat({cos, cos}, 1), torch::cat({sin, sin}, 1)};
 }
@@ -153,8 +161,8 @@ std::pair<torch::Tensor, torch::Tensor> expected_rope_table(const Fixture& fixtu
 // precisely than upstream, whose bfloat16 inv_freq is rounded before the angles are formed.
 // A port that forms the angles in bfloat16 is off by up to half a bfloat16 ulp of the angle
 // (the BF16RopeAngles mutant: 2.85 times the bound at K = 16, where the port's own table
-// uses 0.49 of it), which the outputs cannot show: upstream's own bfloat16 angles carry an error of
-// that size, so the port's error stays within the reference's. The golden check therefore
+// uses 0.49 of it), which the outputs cannot show: upstream's own bfloat16 angles carry an
+// error of that size, so the port's error stays within the reference's. The golden check therefore
 // holds the layer's own table to the exact one (float64 angles) within one bfloat16 ulp, on
 // every bfloat16 case that rotates: a property of the port, not a bound relative to the
 // reference (docs/TOLERANCES.md).
@@ -163,15 +171,33 @@ void judge_layer_rope_table(CaseResult& result, const Fixture& fixture, ttt::TTT
   const auto K = fixture.config.mini_batch_size;
   if (dtype != torch::kBFloat16 || !fixture.config.use_rope || K == 1) return;
   c10::InferenceMode inference;
-  const auto residues = torch::arange(K, torch::dtype(torch::kInt64).device(device)).unsqueeze(0);
-  const auto own = layer.rope_tables_for(residues, torch::empty({0}, torch::dtype(dtype).device(device)));
+  const auto own = layer_residue_table(layer, K, device, dtype);
   const auto f = fixture.config.head_dim();
   const auto exponents = torch::arange(0, f, 2, torch::kFloat64) / static_cast<double>(f);
   const auto inv_freq = torch::pow(fixture.config.rope_theta, -exponents);
   const auto angles = torch::arange(K, torch::kFloat64).unsqueeze(1) * inv_freq.unsqueeze(0);  // [K, f/2]
   const auto tolerance = layer_rope_table_tolerance();
-  result.comparisons.push_back(compare_tensors("layer_rope_cos", own.cos.squeeze(0).cpu(), angles.cos(), tolerance));
-  result.comparisons.push_back(compare_tensors("layer_rope_sin", own.sin.squeeze(0).cpu(), angles.sin(), tolerance));
+  result.comparisons.push_back(compare_tensors("layer_rope_cos", own.cos.cpu(), angles.cos(), tolerance));
+  result.comparisons.push_back(compare_tensors("layer_rope_sin", own.sin.cpu(), angles.sin(), tolerance));
+}
+
+// A config key the contract does not define is an option of some other generator (an upstream
+// option such as pre_conv that the layer lacks): the case is judged as if it were absent, and
+// the verdict says so rather than passing in silence. Keys and values as ASCII JSON (safe to
+// cut) up to 40 characters, at most 8 keys: a hostile config must not make a line of megabytes.
+void note_config_keys_outside_contract(CaseResult& result, const nlohmann::json& config) {
+  const auto outside = detail::keys_outside_contract(config);
+  if (outside.empty()) return;
+  const auto shown = [](const nlohmann::json& value) {
+    std::string text = value.dump(-1, ' ', true);
+    return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+  };
+  std::string keys;
+  for (size_t i = 0; i < outside.size() && i < 8; ++i) {
+    keys += (i ? ", " : "") + shown(outside[i]) + "=" + shown(config.at(outside[i]));
+  }
+  if (outside.size() > 8) keys += " and " + std::to_string(outside.size() - 8) + " more";
+  result.notes.push_back("config keys the contract does not define, judged without them: " + keys);
 }
 
 // What a case does with its RoPE table: the tables to pin into every layer it builds (none
@@ -274,24 +300,7 @@ CaseResult run_fixture(const Fixture& fixture, const RunOptions& options) {
   result.dtype = fixture.dtype;
   result.config = fixture.config_json;
   result.provenance = fixture.provenance;
-  // A config key the contract does not define is an option of some other generator (an
-  // upstream option such as pre_conv that the layer lacks): the case is judged as if it were
-  // absent, and the verdict says so rather than passing in silence.
-  const auto outside = detail::keys_outside_contract(fixture.config_json);
-  if (!outside.empty()) {
-    // Keys and values as ASCII JSON (safe to cut) up to 40 characters, at most 8 keys: a
-    // hostile config must not make a line of megabytes.
-    const auto shown = [](const nlohmann::json& value) {
-      std::string text = value.dump(-1, ' ', true);
-      return text.size() > 40 ? text.substr(0, 37) + "..." : text;
-    };
-    std::string keys;
-    for (size_t i = 0; i < outside.size() && i < 8; ++i) {
-      keys += (i ? ", " : "") + shown(outside[i]) + "=" + shown(fixture.config_json.at(outside[i]));
-    }
-    if (outside.size() > 8) keys += " and " + std::to_string(outside.size() - 8) + " more";
-    result.notes.push_back("config keys the contract does not define, judged without them: " + keys);
-  }
+  note_config_keys_outside_contract(result, fixture.config_json);
   const auto start = std::chrono::steady_clock::now();
   try {
     const auto dtype = case_scalar_type(fixture.dtype);
