@@ -19,12 +19,14 @@ struct RunSummary {
   int exit_code() const { return errors > 0 ? 2 : failed > 0 ? 1 : 0; }
   std::string line() const;  // "N passed, N failed, N skipped"
 };
-RunSummary summarize(const std::vector<CaseResult>& results);
+// Counts the cases of a report's "cases" array by their "status".
+RunSummary summarize(const nlohmann::json& cases);
 
 // The whole report: schema, environment (plus the dtypes the cases ran in), command, summary,
-// every case. The optional sections (suites, long_sequence, benchmarks, diff) are added by
-// report_command.h.
-nlohmann::json report_json(const std::vector<CaseResult>& results, const nlohmann::json& environment,
+// every case (case_json objects: made in this process, or read back from the report of a
+// child process that ran one case, `check --isolate`). The optional sections (suites,
+// long_sequence, benchmarks, diff) are added by report_command.h.
+nlohmann::json report_json(const nlohmann::json& cases, const nlohmann::json& environment,
                            const std::vector<std::string>& command);
 
 }  // namespace ttt::harness

@@ -1,10 +1,13 @@
 #include <harness/runner/check_command.h>
 
+#include <harness/runner/case_process.h>
+
 #include <harness/runner/environment.h>
 #include <reports/report_inputs.h>
 #include <reports/report_json.h>
 #include <harness/runner/runner.h>
 #include <harness/fixture/fixture.h>
+#include <harness/fixture/isolated_read.h>
 #include <harness/fixture/manifest.h>
 
 #include <filesystem>
@@ -119,31 +122,49 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
   }
 
   torch::set_num_threads(std::max(1, options.threads));
-  std::vector<CaseResult> results;
+  nlohmann::json cases = nlohmann::json::array();
+  const auto record = [&](const nlohmann::json& one) {
+    cases.push_back(one);
+    out << one.value("line", std::string()) << std::endl;
+  };
   // --device cuda that cannot run on CUDA is an unusable input, not 40 skipped cases: a
   // nightly whose driver broke must not go green.
   const bool use_cuda = options.device == "cuda";
   const std::string cuda_problem = use_cuda ? cuda_unusable_reason() : "";
   const bool cuda_ready = use_cuda && cuda_problem.empty();
-  if (use_cuda && !cuda_ready) results.push_back(error_result("--device cuda", cuda_problem));
-  auto files = collect_fixture_files(options.paths, results);
+  if (use_cuda && !cuda_ready) record(case_json(error_result("--device cuda", cuda_problem)));
+  std::vector<CaseResult> unusable_paths;
+  auto files = collect_fixture_files(options.paths, unusable_paths);
+  for (const auto& r : unusable_paths) record(case_json(r));
   if (use_cuda && !cuda_ready) files.clear();  // no case can run where it was asked to
-  for (const auto& r : results) out << r.line() << std::endl;
   const std::optional<std::regex> filter =
       options.filter.empty() ? std::nullopt : std::optional<std::regex>(std::regex(options.filter));
   ManifestCache manifests;
   RunOptions run;
   run.device = cuda_ready ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  run.factory = options.factory;
+  CaseProcessOptions child;
+  child.device = options.device;
+  child.threads = options.threads;
+  child.read_timeout_seconds = detail::isolation_settings().timeout_seconds;
+  child.filter = options.filter;
+  child.timeout_seconds = options.case_timeout_seconds;
 
   for (const auto& file : files) {
     std::string trust = "not checked";
     if (!options.no_manifest) {
       const auto why = manifests.verify(file, trust);
       if (!why.empty()) {
-        results.push_back(error_result(file, why + " (pass --no-manifest to run it anyway)"));
-        out << results.back().line() << std::endl;
+        record(case_json(error_result(file, why + " (pass --no-manifest to run it anyway)")));
         continue;
       }
+    }
+    if (options.isolate) {
+      for (auto one : run_case_in_child(file, child)) {
+        one["manifest"] = trust;
+        record(one);
+      }
+      continue;
     }
     // load_fixture reads the file in a forked child first, so a file that crashes or hangs
     // the HDF5 library comes back as a FixtureError (an ERROR line), never a dead run.
@@ -156,15 +177,14 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
       result = error_result(file, e.what());
     }
     result.manifest = trust;
-    results.push_back(std::move(result));
-    out << results.back().line() << std::endl;
+    record(case_json(result));
   }
 
-  const auto summary = summarize(results);
+  const auto summary = summarize(cases);
   if (summary.errors > 0) out << summary.errors << " unusable file(s) (ERROR)" << std::endl;
   out << summary.line() << std::endl;
 
-  auto report = report_json(results, describe_environment(options.device), command);
+  auto report = report_json(cases, describe_environment(options.device), command);
   report.update(sections);
   int regressions = 0;
   if (!options.baseline_path.empty()) {

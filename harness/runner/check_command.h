@@ -3,6 +3,7 @@
 // status that CI can act on (0 all passed, 1 a case failed or, with --baseline, a regression
 // was found, 2 a file was unusable), and the JSON and HTML reports.
 
+#include <harness/layer_io/layer_factory.h>
 #include <reports/verdict.h>
 #include <reports/report_command.h>
 
@@ -25,6 +26,13 @@ struct CheckOptions {
   // Intra-op threads. Fixture-sized work gains nothing from more, and OpenMP's spin-waits
   // collapse (100x slower seen) when a CI machine's cores are shared with other processes.
   int threads = 1;
+  // Each fixture in a fresh process of this program (harness/runner/case_process.h): a case
+  // that crashes or hangs the layer is an ERROR line and the run goes on. For unattended
+  // runs, above all on CUDA, where one device-side fault poisons the process's context.
+  bool isolate = false;
+  int case_timeout_seconds = 900;  // --isolate only: a case running longer is killed (ERROR)
+  // The layer under test; tests pass a deliberately broken one (the CLI always the production one).
+  LayerFactory factory = production_layers();
 };
 
 // The .h5 files under `paths` (folders searched recursively, sorted), plus an ERROR result

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -268,6 +269,80 @@ TEST(JsonReport, WrittenForAFailingRunAndParseable) {
   EXPECT_EQ(c.at("case"), kNudgedCase);
   EXPECT_EQ(c.at("status"), "FAIL");
   EXPECT_EQ(c.at("decisive"), "output");
+}
+
+// --isolate: each fixture in its own process. The tool built with a crashing layer
+// (crashing_layer_harness.cpp: every TTT-MLP case aborts) shows what it is for: without it
+// the crash ends the run with no report; with it the crash is one ERROR line naming the
+// signal, the cases after it still run, and the report is written.
+const std::string kLinearA = kFixtures + "/linear_rope_f64_b1_l5_k16.h5";
+const std::string kMlp = kFixtures + "/mlp_rope_f64_b2_l13_k1.h5";
+const std::string kLinearB = kFixtures + "/linear_rope_f64_b2_l21_k1.h5";
+
+Run crashing_check(const std::vector<std::string>& args, const std::string& env = "") {
+  return ttt::testing::run_command_line(
+      ttt::testing::check_command_line(TTT_CRASHING_LAYER_HARNESS_EXECUTABLE, args), env);
+}
+
+TEST(IsolatedCheck, WithoutIsolationTheCrashingLayerEndsTheRunWithNoReport) {
+  TempDir dir("crash");
+  const auto json_path = dir.path() / "report.json";
+  const auto run = crashing_check({kLinearA, kMlp, kLinearB, "--json", json_path.string()});
+  EXPECT_EQ(run.exit_code, 128 + SIGABRT) << run.output();  // the mutant bites
+  EXPECT_EQ(run.starting_with("PASS linear_rope_f64_b1_l5_k16 ").size(), 1u) << run.output();
+  EXPECT_TRUE(run.starting_with("PASS linear_rope_f64_b2_l21_k1 ").empty()) << run.output();
+  EXPECT_FALSE(fs::exists(json_path));
+}
+
+TEST(IsolatedCheck, ACrashIsAnErrorLineAndTheOtherCasesStillRun) {
+  TempDir dir("isolated");
+  const auto json_path = dir.path() / "report.json";
+  const auto run = crashing_check({kLinearA, kMlp, kLinearB, "--isolate", "--json", json_path.string()});
+  EXPECT_EQ(run.exit_code, 2) << run.output();
+  expect_only_contract_lines(run);
+  ASSERT_EQ(run.lines.size(), 5u) << run.output();
+  EXPECT_EQ(run.lines[0].rfind("PASS linear_rope_f64_b1_l5_k16 ", 0), 0u) << run.output();
+  EXPECT_EQ(run.lines[1].rfind("ERROR " + kMlp + ": the layer crashed running this case in its own process (signal " +
+                                   std::to_string(SIGABRT) + ", ",
+                               0),
+            0u)
+      << run.output();
+  EXPECT_EQ(run.lines[2].rfind("PASS linear_rope_f64_b2_l21_k1 ", 0), 0u) << run.output();
+  EXPECT_EQ(run.last(), summary_line(2, 0, 0)) << run.output();
+  expect_json_agrees(json_path, run);
+  const auto report = nlohmann::json::parse(read_text(json_path));
+  EXPECT_EQ(report.at("cases").at(0).at("manifest"), "verified") << "the parent verified the manifest";
+}
+
+TEST(IsolatedCheck, AHangingCaseIsKilledAtTheCaseTimeout) {
+  const auto run = crashing_check({kLinearA, "--isolate", "--case-timeout", "2"}, "TTT_TEST_LINEAR_LAYER_HANGS=1 ");
+  EXPECT_EQ(run.exit_code, 2) << run.output();
+  EXPECT_EQ(run.starting_with("ERROR " + kLinearA + ": the case did not finish within 2 s in its own process").size(), 1u)
+      << run.output();
+  EXPECT_EQ(run.last(), summary_line(0, 0, 0)) << run.output();
+}
+
+// The production tool gives the same verdict lines isolated or not (failing files of three
+// kinds and a missing path), and --filter reaches the child.
+TEST(IsolatedCheck, SameVerdictsAsInProcess) {
+  const std::vector<std::string> inputs = {kNegative + "/" + kNudgedCase + ".h5",
+                                           kNegative + "/neg_ropetable_rolled_mlp_decode_f64_p37_t12_k16.h5",
+                                           kNegative + "/neg_vrot_mlp_f64_b2_l50_k8_pos1037.h5",
+                                           kNegative + "/no_such_file.h5"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = inputs;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return check(args);
+  };
+  const auto in_process = with({});
+  const auto isolated = with({"--isolate"});
+  EXPECT_EQ(in_process.exit_code, 2) << in_process.output();
+  EXPECT_EQ(isolated.exit_code, in_process.exit_code) << isolated.output();
+  EXPECT_EQ(isolated.lines, in_process.lines) << isolated.output() << "\n---\n" << in_process.output();
+  const auto filtered = with({"--isolate", "--filter", "^neg_nudged_"});
+  EXPECT_EQ(filtered.starting_with("FAIL ").size(), 1u) << filtered.output();
+  EXPECT_EQ(filtered.starting_with("FAIL " + kNudgedCase + " output ").size(), 1u) << filtered.output();
+  EXPECT_EQ(filtered.last(), summary_line(0, 1, 0)) << filtered.output();
 }
 
 }  // namespace

@@ -1,0 +1,96 @@
+#include <harness/cli/cli.h>
+
+#include <harness/runner/check_command.h>
+#include <reports/report_command.h>
+#include <harness/fixture/isolated_read.h>
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace ttt::harness {
+namespace {
+
+// The options that fold result files into a report, shared by `check` and `report`.
+void add_source_options(CLI::App* cmd, ReportSources& sources) {
+  cmd->add_option("--junit", sources.junit_path, "ctest --output-junit XML to fold in as the suite results");
+  cmd->add_option("--ctest-tests", sources.ctest_tests_path,
+                  "ctest --show-only=json-v1 output: gives each suite test its labels");
+  cmd->add_option("--long-series", sources.long_series_path, "long_sequence.json from the long suite");
+  cmd->add_option("--bench", sources.bench_path, "bench/run --json output");
+}
+
+void add_diff_options(CLI::App* cmd, DiffOptions& diff) {
+  cmd->add_option("--error-growth", diff.error_growth,
+                  "An error that grew by more than this factor is a regression (default 10)")
+      ->check(CLI::Range(1.0, 1e300));
+  cmd->add_option("--slowdown", diff.slowdown,
+                  "A C++ benchmark slower by more than this fraction is a regression (default 0.10 = 10%)")
+      ->check(CLI::Range(0.0, 1.0));
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, const LayerFactory& factory) {
+  CLI::App app{"ttt-harness: golden-parity checks of the C++ TTT layer against the PyTorch reference"};
+  app.require_subcommand(1);
+  std::vector<std::string> command(argv, argv + argc);
+
+  CheckOptions check;
+  check.factory = factory;
+  auto* check_cmd = app.add_subcommand("check", "Run every fixture (files or folders of .h5) through the layer");
+  check_cmd->add_option("paths", check.paths, "Fixture files or folders")->required();
+  check_cmd->add_option("--device", check.device, "Device to run on")->check(CLI::IsMember({"cpu", "cuda"}));
+  check_cmd->add_option("--json", check.json_path, "Write the JSON report here");
+  check_cmd->add_option("--html", check.html_path, "Write the HTML report here");
+  check_cmd->add_option("--baseline", check.baseline_path,
+                        "A previous JSON report: diff against it (exit 1 on a regression)");
+  add_source_options(check_cmd, check.sources);
+  add_diff_options(check_cmd, check.diff);
+  check_cmd->add_flag("--no-manifest", check.no_manifest, "Run files whose sha256 is not in their folder's manifest");
+  check_cmd->add_option("--filter", check.filter, "Only cases whose id matches this regular expression");
+  check_cmd->add_option("--threads", check.threads, "Intra-op CPU threads (default 1)");
+  check_cmd->add_option("--read-timeout", detail::isolation_settings().timeout_seconds,
+                        "Seconds a file's (child-process) read may take before it is declared damaged (default 60)")
+      ->check(CLI::Range(1, 86400));
+  check_cmd->add_flag("--isolate", check.isolate,
+                      "Run each fixture in its own process: a case that crashes or hangs the layer is an "
+                      "ERROR line and the other cases still run (unattended and GPU runs)");
+  check_cmd->add_option("--case-timeout", check.case_timeout_seconds,
+                        "With --isolate: seconds a case may run before it is killed (default 900)")
+      ->check(CLI::Range(1, 86400));
+
+  ReportCommandOptions report;
+  auto* report_cmd = app.add_subcommand("report", "Write the HTML report of a saved JSON report");
+  report_cmd->add_option("--from", report.from_path, "A JSON report written by check --json")->required();
+  report_cmd->add_option("--html", report.html_path, "Write the HTML report here")->required();
+  report_cmd->add_option("--json", report.json_path, "Also write the JSON with the folded-in files here");
+  report_cmd->add_option("--baseline", report.baseline_path, "A previous JSON report: show the diff against it");
+  add_source_options(report_cmd, report.sources);
+  add_diff_options(report_cmd, report.diff);
+
+  DiffCommandOptions diff;
+  auto* diff_cmd = app.add_subcommand(
+      "diff", "Regressions of NEW against BASE (exit 1 on any, 0 none, 2 unusable input)");
+  diff_cmd->add_option("base", diff.base_path, "The baseline JSON report")->required();
+  diff_cmd->add_option("new", diff.new_path, "The JSON report to judge")->required();
+  add_diff_options(diff_cmd, diff.diff);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // bad usage is unusable input
+  }
+  try {
+    if (*check_cmd) return run_check(check, command, std::cout);
+    if (*report_cmd) return run_report_command(report, std::cout, std::cerr);
+    if (*diff_cmd) return run_diff_command(diff, std::cout, std::cerr);
+  } catch (const std::exception& e) {
+    std::cerr << "ttt-harness: " << e.what() << std::endl;
+    return 2;
+  }
+  return 2;
+}
+
+}  // namespace ttt::harness
