@@ -4,6 +4,7 @@
 #include <reports/report_html.h>
 #include <reports/report_inputs.h>
 #include <reports/report_junit.h>
+#include <reports/report_merge.h>
 
 #include <sys/stat.h>
 
@@ -57,9 +58,16 @@ void write_report_files(const nlohmann::json& report, const std::string& json_pa
   if (!html_path.empty()) write_file_atomically(html_path, render_html_report(report));
 }
 
-int run_report_command(const ReportCommandOptions& options, std::ostream& out, std::ostream& err) {
+int run_report_command(const ReportCommandOptions& options, const std::vector<std::string>& command, std::ostream& out,
+                       std::ostream& err) {
   try {
-    auto report = load_report(options.from_path);
+    auto report = options.merge_paths.empty() ? load_report(options.from_path)
+                                              : merge_reports(options.merge_paths, command);
+    if (!options.merge_paths.empty()) {
+      const auto& s = report["summary"];
+      out << "merged " << options.merge_paths.size() << " reports: " << s["passed"] << " passed, " << s["failed"]
+          << " failed, " << s["skipped"] << " skipped, " << s["errors"] << " unusable (ERROR)" << std::endl;
+    }
     add_report_sections(report, options.sources);
     if (!options.baseline_path.empty()) {
       const auto result = attach_baseline_diff(report, options.baseline_path, options.diff);
@@ -71,7 +79,7 @@ int run_report_command(const ReportCommandOptions& options, std::ostream& out, s
     return 2;
   }
   if (!options.json_path.empty()) out << "JSON report: " << options.json_path << std::endl;
-  out << "HTML report: " << options.html_path << std::endl;
+  if (!options.html_path.empty()) out << "HTML report: " << options.html_path << std::endl;
   return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace ttt::harness {
 
@@ -30,14 +31,17 @@ void write_report_files(const nlohmann::json& report, const std::string& json_pa
 
 struct ReportCommandOptions {
   std::string from_path;      // a report written by check --json
+  std::vector<std::string> merge_paths;  // or: the reports of check --shard runs, merged (report_merge.h)
   std::string html_path;      // the page to write
   std::string json_path;      // optional: the report with the folded-in sections, as JSON
   std::string baseline_path;  // optional: show the diff against this report
   ReportSources sources;
   DiffOptions diff;
 };
-// 0 written, 2 an input was unusable (message on `err` naming the file).
-int run_report_command(const ReportCommandOptions& options, std::ostream& out, std::ostream& err);
+// 0 written, 2 an input was unusable (message on `err` naming the file). `command` is
+// recorded as a merged report's command line.
+int run_report_command(const ReportCommandOptions& options, const std::vector<std::string>& command, std::ostream& out,
+                       std::ostream& err);
 
 struct DiffCommandOptions {
   std::string base_path;

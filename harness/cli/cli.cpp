@@ -56,14 +56,22 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
   check_cmd->add_flag("--isolate", check.isolate,
                       "Run each fixture in its own process: a case that crashes or hangs the layer is an "
                       "ERROR line and the other cases still run (unattended and GPU runs)");
+  std::string shard;
+  check_cmd->add_option("--shard", shard,
+                        "i/n: only every n-th fixture of the sorted list, from the i-th (CI matrix, Slurm array); "
+                        "report --merge joins the shards' reports");
   check_cmd->add_option("--case-timeout", check.case_timeout_seconds,
                         "With --isolate: seconds a case may run before it is killed (default 900)")
       ->check(CLI::Range(1, 86400));
 
   ReportCommandOptions report;
   auto* report_cmd = app.add_subcommand("report", "Write the HTML report of a saved JSON report");
-  report_cmd->add_option("--from", report.from_path, "A JSON report written by check --json")->required();
-  report_cmd->add_option("--html", report.html_path, "Write the HTML report here")->required();
+  auto* from = report_cmd->add_option("--from", report.from_path, "A JSON report written by check --json");
+  auto* merge = report_cmd->add_option("--merge", report.merge_paths,
+                                       "Or: the JSON reports of check --shard i/n runs, merged into one");
+  from->excludes(merge);
+  merge->excludes(from);
+  report_cmd->add_option("--html", report.html_path, "Write the HTML report here");
   report_cmd->add_option("--json", report.json_path, "Also write the JSON with the folded-in files here");
   report_cmd->add_option("--baseline", report.baseline_path, "A previous JSON report: show the diff against it");
   add_source_options(report_cmd, report.sources);
@@ -83,8 +91,21 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
     return code == 0 ? 0 : 2;  // bad usage is unusable input
   }
   try {
-    if (*check_cmd) return run_check(check, command, std::cout);
-    if (*report_cmd) return run_report_command(report, std::cout, std::cerr);
+    if (*check_cmd) {
+      if (!shard.empty()) check.shard = parse_shard(shard);
+      return run_check(check, command, std::cout);
+    }
+    if (*report_cmd) {
+      if (report.from_path.empty() && report.merge_paths.empty()) {
+        std::cerr << "ttt-harness report: give --from REPORT.json or --merge REPORT.json..." << std::endl;
+        return 2;
+      }
+      if (report.html_path.empty() && report.json_path.empty()) {
+        std::cerr << "ttt-harness report: nothing to write: give --html PAGE and/or --json FILE" << std::endl;
+        return 2;
+      }
+      return run_report_command(report, command, std::cout, std::cerr);
+    }
     if (*diff_cmd) return run_diff_command(diff, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "ttt-harness: " << e.what() << std::endl;

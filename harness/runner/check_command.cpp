@@ -135,7 +135,16 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
   if (use_cuda && !cuda_ready) record(case_json(error_result("--device cuda", cuda_problem)));
   std::vector<CaseResult> unusable_paths;
   auto files = collect_fixture_files(options.paths, unusable_paths);
-  for (const auto& r : unusable_paths) record(case_json(r));
+  if (!options.shard || options.shard->index == 1) {
+    for (const auto& r : unusable_paths) record(case_json(r));
+  }
+  if (options.shard) {
+    std::vector<std::string> mine;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (options.shard->takes(i)) mine.push_back(files[i]);
+    }
+    files = std::move(mine);
+  }
   if (use_cuda && !cuda_ready) files.clear();  // no case can run where it was asked to
   const std::optional<std::regex> filter =
       options.filter.empty() ? std::nullopt : std::optional<std::regex>(std::regex(options.filter));
@@ -186,6 +195,7 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
 
   auto report = report_json(cases, describe_environment(options.device), command);
   report.update(sections);
+  if (options.shard) report["shard"] = {{"index", options.shard->index}, {"count", options.shard->count}};
   int regressions = 0;
   if (!options.baseline_path.empty()) {
     const auto diff = diff_reports(baseline, report, options.diff);

@@ -6,8 +6,10 @@
 #include <harness/layer_io/layer_factory.h>
 #include <reports/verdict.h>
 #include <reports/report_command.h>
+#include <reports/report_merge.h>
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +32,10 @@ struct CheckOptions {
   // that crashes or hangs the layer is an ERROR line and the run goes on. For unattended
   // runs, above all on CUDA, where one device-side fault poisons the process's context.
   bool isolate = false;
-  int case_timeout_seconds = 900;  // --isolate only: a case running longer is killed (ERROR)
+  int case_timeout_seconds = 900;
+  // Only this part of the sorted fixture list (--shard i/n), for a CI matrix or a Slurm
+  // array; `report --merge` joins the shards' reports. Unusable paths are reported by 1/n.
+  std::optional<Shard> shard;  // --isolate only: a case running longer is killed (ERROR)
   // The layer under test; tests pass a deliberately broken one (the CLI always the production one).
   LayerFactory factory = production_layers();
 };

@@ -345,4 +345,78 @@ TEST(IsolatedCheck, SameVerdictsAsInProcess) {
   EXPECT_EQ(filtered.last(), summary_line(0, 1, 0)) << filtered.output();
 }
 
+// --shard i/n and report --merge: three shards of a run (failing files and a missing path,
+// which only shard 1 reports) merge into the unsharded run's report: the same cases (sorted
+// by file) with the same lines, and the same summary.
+Run harness_command(const std::vector<std::string>& args) {
+  std::string command = ttt::testing::quote(TTT_HARNESS_EXECUTABLE);
+  for (const auto& a : args) command += " " + ttt::testing::quote(a);
+  return ttt::testing::run_command_line(command);
+}
+
+TEST(Shards, ThreeShardsMergeIntoTheUnshardedReport) {
+  TempDir dir("shards");
+  const auto missing = (dir.path() / "absent.h5").string();
+  const auto whole = dir.path() / "whole.json";
+  check({kNegative, missing, "--json", whole.string()});
+  std::vector<std::string> merge = {"report", "--merge"};
+  std::size_t shard_cases = 0;
+  for (int i = 1; i <= 3; ++i) {
+    const auto part = dir.path() / ("shard" + std::to_string(i) + ".json");
+    const auto run = check({kNegative, missing, "--shard", std::to_string(i) + "/3", "--json", part.string()});
+    expect_json_agrees(part, run);
+    EXPECT_EQ(run.starting_with("ERROR " + missing + ": ").size(), i == 1 ? 1u : 0u) << run.output();
+    shard_cases += nlohmann::json::parse(read_text(part)).at("cases").size();
+    merge.push_back(part.string());
+  }
+  const auto merged_path = dir.path() / "merged.json";
+  merge.insert(merge.end(), {"--json", merged_path.string(), "--html", (dir.path() / "merged.html").string()});
+  const auto merged_run = harness_command(merge);
+  ASSERT_EQ(merged_run.exit_code, 0) << merged_run.output();
+  auto a = nlohmann::json::parse(read_text(whole));
+  const auto m = nlohmann::json::parse(read_text(merged_path));
+  // The merged cases are sorted by file; the unsharded run printed the missing path first.
+  std::stable_sort(a["cases"].begin(), a["cases"].end(),
+                   [](const auto& x, const auto& y) { return x.at("file") < y.at("file"); });
+  EXPECT_EQ(shard_cases, a.at("cases").size());
+  EXPECT_EQ(m.at("summary"), a.at("summary"));
+  ASSERT_EQ(m.at("cases").size(), a.at("cases").size());
+  for (std::size_t i = 0; i < a.at("cases").size(); ++i) {
+    EXPECT_EQ(m["cases"][i].at("file"), a["cases"][i].at("file"));
+    EXPECT_EQ(m["cases"][i].at("status"), a["cases"][i].at("status"));
+    EXPECT_EQ(m["cases"][i].at("line"), a["cases"][i].at("line"));
+  }
+  EXPECT_EQ(m.at("merged_from").size(), 3u);
+}
+
+TEST(Shards, AnIncompleteOrMixedSetOfShardsIsRefused) {
+  TempDir dir("shards_bad");
+  auto part = [&](const std::string& name, const std::vector<std::string>& extra) {
+    const auto path = (dir.path() / name).string();
+    auto args = std::vector<std::string>{kNegative + "/" + kNudgedCase + ".h5", "--json", path};
+    args.insert(args.end(), extra.begin(), extra.end());
+    check(args);
+    return path;
+  };
+  const auto one = part("one.json", {"--shard", "1/2"});
+  const auto again = part("again.json", {"--shard", "1/2"});
+  const auto plain = part("plain.json", {});
+  const auto out = (dir.path() / "m.json").string();
+  const auto missing = harness_command({"report", "--merge", one, "--json", out});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.stderr_text.find("shard 2/2 is missing"), std::string::npos) << missing.stderr_text;
+  const auto twice = harness_command({"report", "--merge", one, again, "--json", out});
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.stderr_text.find(again + ": shard 1/2 is also " + one), std::string::npos) << twice.stderr_text;
+  const auto mixed = harness_command({"report", "--merge", one, plain, "--json", out});
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.stderr_text.find("were not made with --shard"), std::string::npos) << mixed.stderr_text;
+  for (const std::string bad : {"0/3", "4/3", "2", "a/b", "1/0"}) {
+    const auto run = check({kNegative, "--shard", bad});
+    EXPECT_EQ(run.exit_code, 2) << bad;
+    EXPECT_NE(run.stderr_text.find("--shard '" + bad + "'"), std::string::npos) << run.stderr_text;
+  }
+  EXPECT_FALSE(fs::exists(out));
+}
+
 }  // namespace
