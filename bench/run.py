@@ -36,6 +36,7 @@ QUICK_LENGTHS = [512, 2048]
 PREFILL_TARGET = 3.0   # CPU float32 prefill, L=2048: C++ >= 3x the reference's tokens/s
 DECODE_TARGET = 5.0    # CPU float32 decode per token: C++ >= 5x the reference
 SCALING_TARGET = 1.25  # per-token time at the longest L / at the shortest: within 25 %
+GPU_BF16_PREFILL_TARGET = 10.0  # CUDA bfloat16 prefill, L=2048: C++ >= 10x the eager reference
 # Google Benchmark appends these to a case's name; they are not part of our names.
 GBENCH_SUFFIX = re.compile(r"^(real_time|process_time|manual_time|min_time:.*|min_warmup_time:.*|"
                            r"repeats:.*|iterations:.*)$")
@@ -226,9 +227,17 @@ def merge_rounds(entries: list[dict]) -> list[dict]:
     return out
 
 
+def reference_python() -> str:
+    """The project's .venv (the pinned torch the C++ side links); where there is none (the GPU
+    machine of scripts/device-check), the interpreter running this script, whose torch the
+    C++ side was built against there."""
+    venv_python = ROOT / ".venv" / "bin" / "python"
+    return str(venv_python) if venv_python.exists() else sys.executable
+
+
 def run_reference(args, threads: int, workdir: Path) -> tuple[list[dict], dict]:
     out = workdir / f"reference-{threads}.json"
-    cmd = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "reference" / "bench_reference.py"),
+    cmd = [reference_python(), str(ROOT / "reference" / "bench_reference.py"),
            f"--threads={threads}", "--lengths=" + ",".join(map(str, args.lengths)),
            f"--decode-prompt={args.decode_prompt}", f"--repetitions={args.repetitions}",
            f"--min-time={args.min_time}", f"--json={out}"]
@@ -260,7 +269,7 @@ def run_memory(binary: Path, args, threads: int, with_reference: bool) -> list[d
                 if impl == "cpp":
                     cmd = [str(binary), f"--ttt_threads={threads}", f"--ttt_peak_rss={spec}"]
                 else:
-                    cmd = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "reference" / "bench_reference.py"),
+                    cmd = [reference_python(), str(ROOT / "reference" / "bench_reference.py"),
                            f"--threads={threads}", f"--peak-rss={spec}"]
                     if args.reference:
                         cmd.append(f"--reference={args.reference}")
@@ -357,19 +366,23 @@ def targets_summary(results: list[dict], scaling: list[dict]) -> list[dict]:
     by = {(r["name"], r["impl"]): r for r in results}
     rows = []
     for r in results:
-        if r["impl"] != "cpp" or r["device"] != "cpu" or r["dtype"] != "float32":
+        if r["impl"] != "cpp":
             continue
         ref = by.get((r["name"], "reference"))
         if not ref or not ref.get("tokens_per_s"):
             continue
-        if r["kind"] == "prefill" and r["seq_len"] == 2048:
+        cpu_float32 = r["device"] == "cpu" and r["dtype"] == "float32"
+        gpu_bf16 = r["device"] == "cuda" and r["dtype"] == "bfloat16"
+        if cpu_float32 and r["kind"] == "prefill" and r["seq_len"] == 2048:
             target = PREFILL_TARGET
-        elif r["kind"] == "decode":
+        elif cpu_float32 and r["kind"] == "decode":
             target = DECODE_TARGET
+        elif gpu_bf16 and r["kind"] == "prefill" and r["seq_len"] == 2048:
+            target = GPU_BF16_PREFILL_TARGET
         else:
             continue
         ratio = r["tokens_per_s"] / ref["tokens_per_s"]
-        row = {"what": f"{r['kind']} {r['layer_type']} C++/reference tokens/s", "name": r["name"],
+        row = {"what": f"{r['kind']} {r['layer_type']} {r['dtype']} {r['device']} C++/reference tokens/s", "name": r["name"],
                "threads": r["threads"], "value": ratio, "target": f">= {target}", "met": ratio >= target}
         if r.get("tokens_per_s_best") and ref.get("tokens_per_s_best"):
             row["value_best"] = r["tokens_per_s_best"] / ref["tokens_per_s_best"]
