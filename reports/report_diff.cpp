@@ -1,4 +1,5 @@
 #include <reports/report_diff.h>
+#include <reports/bench_stats.h>
 
 #include <reports/report_inputs.h>
 #include <reports/verdict.h>
@@ -242,31 +243,55 @@ void diff_benchmarks(const json& base, const json& current, Collector& out) {
     out.add(false, DiffKind::SectionMissing, "benchmarks", "the baseline has benchmark figures, this report has none (--bench)");
     return;
   }
-  // impl -> key -> tokens/s
-  std::map<std::string, std::map<std::string, double>> before, after;
-  std::map<std::string, std::string> errors;  // key -> why the C++ case failed to run now
-  for (const auto& r : base["benchmarks"]["results"]) before[text_member(r, "impl")][benchmark_key(r)] = r["tokens_per_s"].get<double>();
-  for (const auto& r : current["benchmarks"]["results"]) {
-    after[text_member(r, "impl")][benchmark_key(r)] = r["tokens_per_s"].get<double>();
-    if (text_member(r, "impl") == "cpp" && !text_member(r, "error").empty()) errors[benchmark_key(r)] = text_member(r, "error");
-  }
-  for (const auto& [key, was] : before["cpp"]) {
-    const auto now = after["cpp"].find(key);
-    if (now == after["cpp"].end()) {
+  // impl -> key -> result
+  std::map<std::string, std::map<std::string, json>> before, after;
+  for (const auto& r : base["benchmarks"]["results"]) before[text_member(r, "impl")][benchmark_key(r)] = r;
+  for (const auto& r : current["benchmarks"]["results"]) after[text_member(r, "impl")][benchmark_key(r)] = r;
+  const double threshold = out.options().slowdown;
+  for (const auto& [key, was_result] : before["cpp"]) {
+    const auto now_it = after["cpp"].find(key);
+    if (now_it == after["cpp"].end()) {
       out.add(true, DiffKind::MissingBenchmark, key, "C++ benchmark in the baseline, absent now");
       continue;
     }
-    if (was <= 0 || now->second >= was * (1 - out.options().slowdown)) continue;
-    std::string detail = "C++ " + tokens_per_s(was) + " -> " + tokens_per_s(now->second) + " tokens/s (-" +
-                         percent(1 - now->second / was) + ", threshold " + percent(out.options().slowdown) + ")";
-    // The reference on the same machine tells a slower machine from a slower port.
+    const double was = was_result["tokens_per_s"].get<double>();
+    const double now = now_it->second["tokens_per_s"].get<double>();
+    const std::string failed_now = text_member(now_it->second, "error");
+    const std::string cpp_alone = "C++ " + tokens_per_s(was) + " -> " + tokens_per_s(now) + " tokens/s";
+    // The reference timed in the same run tells a slower machine from a slower port: with
+    // enough repetitions on both sides of both runs, the verdict is the C++/reference ratio's,
+    // and only a significant fall counts (a loaded machine slows both sides alike).
     const auto ref_before = before["reference"].find(key);
     const auto ref_after = after["reference"].find(key);
-    if (ref_before != before["reference"].end() && ref_after != after["reference"].end() && ref_before->second > 0) {
-      const double change = ref_after->second / ref_before->second - 1;
-      detail += std::string("; Python reference ") + (change < 0 ? "-" : "+") + percent(std::fabs(change));
+    std::optional<SpeedChange> change;
+    if (ref_before != before["reference"].end() && ref_after != after["reference"].end()) {
+      change = relative_speed_change(relative_speed_samples(was_result, ref_before->second),
+                                     relative_speed_samples(now_it->second, ref_after->second));
     }
-    if (errors.count(key)) detail += "; failed to run: " + errors[key];
+    if (change) {
+      const bool fell = change->change < -threshold;
+      const bool significant = change->test.p_value < kSpeedAlpha;
+      if (!fell) continue;
+      std::string detail = "C++/reference tokens/s " + num(change->before_median) + " -> " + num(change->after_median) +
+                           " (-" + percent(-change->change) + ", threshold " + percent(threshold) + ") over " +
+                           std::to_string(change->before_n) + " and " + std::to_string(change->after_n) +
+                           " repetitions, Mann-Whitney p = " + num(change->test.p_value) +
+                           (significant ? " < " : " >= ") + num(kSpeedAlpha) + "; " + cpp_alone;
+      if (!failed_now.empty()) detail += "; failed to run: " + failed_now;
+      out.add(significant, DiffKind::Slowdown, key, significant ? detail : "not significant: " + detail);
+      continue;
+    }
+    if (was <= 0 || now >= was * (1 - threshold)) continue;
+    std::string detail = cpp_alone + " (-" + percent(1 - now / was) + ", threshold " + percent(threshold) + ")";
+    if (ref_before != before["reference"].end() && ref_after != after["reference"].end() &&
+        ref_before->second["tokens_per_s"].get<double>() > 0) {
+      const double ref_change =
+          ref_after->second["tokens_per_s"].get<double>() / ref_before->second["tokens_per_s"].get<double>() - 1;
+      detail += std::string("; Python reference ") + (ref_change < 0 ? "-" : "+") + percent(std::fabs(ref_change));
+    }
+    detail += "; judged on C++ tokens/s alone: fewer than " + std::to_string(kMinSpeedSamples) +
+              " repetitions of C++ and reference in each run";
+    if (!failed_now.empty()) detail += "; failed to run: " + failed_now;
     out.add(true, DiffKind::Slowdown, key, detail);
   }
 }
