@@ -1,4 +1,4 @@
-# cmake -DINPUT=reports/report.html -DOUTPUT=.../report_template.h -P embed_template.cmake
+# cmake -DINPUT=reports/report.html -DOUTPUT=.../report_template.h -DARRAY=kReportTemplate -P embed_template.cmake
 # Writes the template as a char array (bytes, not a string literal: no escaping rules and no
 # compiler limit on literal length to worry about), so the tool needs no file at run time.
 file(READ "${INPUT}" _hex HEX)
@@ -10,7 +10,7 @@ file(WRITE "${OUTPUT}.tmp"
 "// Generated from ${INPUT} by reports/embed_template.cmake: do not edit.
 #pragma once
 namespace ttt::harness {
-inline constexpr char kReportTemplate[] = {
+inline constexpr char ${ARRAY}[] = {
 ${_bytes}'\\0'};
 }  // namespace ttt::harness
 ")

@@ -2,6 +2,7 @@
 
 #include <harness/runner/check_command.h>
 #include <reports/report_command.h>
+#include <reports/report_history.h>
 #include <harness/fixture/isolated_read.h>
 
 #include <CLI/CLI.hpp>
@@ -84,6 +85,20 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
   diff_cmd->add_option("new", diff.new_path, "The JSON report to judge")->required();
   add_diff_options(diff_cmd, diff.diff);
 
+  HistoryCommandOptions history;
+  auto* history_cmd = app.add_subcommand(
+      "history", "Trends over nights: every case, benchmark and suite test of the reports as a series, change points marked");
+  history_cmd->add_option("reports", history.inputs, "JSON reports, or folders searched for them")->required();
+  history_cmd->add_option("--json", history.json_path, "Write the history JSON here");
+  history_cmd->add_option("--html", history.html_path, "Write the history page here");
+  history_cmd->add_option("--error-factor", history.options.error_factor,
+                          "A case margin that moved by more than this factor is a change point (default 2)")
+      ->check(CLI::Range(1.0, 1e300));
+  history_cmd->add_option("--speed-change", history.options.speed_change,
+                          "A C++/reference ratio that moved by more than this fraction, significantly, is a change "
+                          "point (default 0.10)")
+      ->check(CLI::Range(0.0, 1.0));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -107,6 +122,7 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
       return run_report_command(report, command, std::cout, std::cerr);
     }
     if (*diff_cmd) return run_diff_command(diff, std::cout, std::cerr);
+    if (*history_cmd) return run_history_command(history, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "ttt-harness: " << e.what() << std::endl;
     return 2;
