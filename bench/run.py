@@ -221,6 +221,7 @@ def merge_rounds(entries: list[dict]) -> list[dict]:
             r["iterations"] = sum(x.get("iterations", 1) for x in samples)
             r["repetitions"] = len(samples)
             r["seconds_all"] = wall
+            r["rounds_all"] = [x.get("round", 0) for x in samples]
         else:
             r.setdefault("tokens_per_s", 0.0)
         out.append(r)
@@ -478,10 +479,13 @@ def main(argv=None) -> int:
                 if args.rounds > 1:
                     log(f"bench/run: round {round_index + 1} of {args.rounds}, {threads} thread(s)")
                 rows, cpp_env = run_cpp(binary, args, threads, workdir)
-                results += rows
                 if not args.no_reference:
-                    rows, ref_env = run_reference(args, threads, workdir)
-                    results += rows
+                    ref_rows, ref_env = run_reference(args, threads, workdir)
+                    rows += ref_rows
+                for row in rows:  # which round each sample came from: C++ and reference pair by round
+                    for sample in row.get("samples", []):
+                        sample["round"] = round_index
+                results += rows
     results = merge_rounds(results)
     memory_rows = []
     if not args.no_memory:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace ttt::harness {
 namespace {
@@ -54,7 +55,39 @@ double median(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+namespace {
+
+// Round index -> tokens/s samples of that round; empty when the result has no rounds_all
+// aligned with its samples.
+std::map<int, std::vector<double>> by_round(const nlohmann::json& result) {
+  std::map<int, std::vector<double>> rounds;
+  const auto samples = tokens_per_s_samples(result);
+  if (!result.contains("rounds_all") || !result["rounds_all"].is_array() ||
+      result["rounds_all"].size() != samples.size()) {
+    return rounds;
+  }
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (!result["rounds_all"][i].is_number_integer()) return {};
+    rounds[result["rounds_all"][i].get<int>()].push_back(samples[i]);
+  }
+  return rounds;
+}
+
+}  // namespace
+
 std::vector<double> relative_speed_samples(const nlohmann::json& cpp, const nlohmann::json& reference) {
+  const auto cpp_rounds = by_round(cpp);
+  const auto ref_rounds = by_round(reference);
+  if (!cpp_rounds.empty() && !ref_rounds.empty()) {
+    std::vector<double> paired;
+    for (const auto& [round, speeds] : cpp_rounds) {
+      const auto ref = ref_rounds.find(round);
+      if (ref == ref_rounds.end()) continue;
+      const double r = median(ref->second);
+      if (r > 0) paired.push_back(median(speeds) / r);
+    }
+    if (!paired.empty()) return paired;
+  }
   auto samples = tokens_per_s_samples(cpp);
   const double ref = median(tokens_per_s_samples(reference));
   if (samples.empty() || !(ref > 0)) return {};

@@ -16,8 +16,12 @@ namespace ttt::harness {
 // Empty when the result has neither (a report written before they were recorded).
 std::vector<double> tokens_per_s_samples(const nlohmann::json& result);
 
-// The C++ result's per-repetition tokens/s, each divided by the median tokens/s of the
-// reference's result of the same run. Empty when either has no samples.
+// The C++ layer's speed relative to the reference of the same run, as samples. Where both
+// results say which round each repetition came from (`rounds_all`: bench/run alternates C++
+// and reference round after round), one sample per round: the C++ median of that round over
+// the reference's median of the same round, so that a machine that drifts between rounds
+// cancels out. Otherwise each C++ repetition's tokens/s over the reference's median. Empty
+// when either has no samples.
 std::vector<double> relative_speed_samples(const nlohmann::json& cpp, const nlohmann::json& reference);
 
 double median(std::vector<double> values);

@@ -107,5 +107,28 @@ TEST(BenchmarkSignificance, AFallWithinTheNoiseIsANoteNotARegression) {
   EXPECT_EQ(diff.regressions(), 0);
 }
 
+// bench/run alternates C++ and reference round after round: paired by round, a machine that
+// slows down for a whole round (both sides) leaves the samples where they were.
+TEST(BenchmarkSignificance, RoundsPairTheLayerWithTheReferenceOfTheSameRound) {
+  auto cpp = result("cpp", 0.100, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  auto ref = result("reference", 0.200, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  json rounds = json::array();
+  for (int r = 0; r < 5; ++r) rounds.insert(rounds.end(), {r, r});
+  cpp["rounds_all"] = rounds;
+  ref["rounds_all"] = rounds;
+  for (int i : {4, 5}) {  // round 2, both sides 30% slower
+    cpp["seconds_all"][i] = 0.100 / 0.7;
+    ref["seconds_all"][i] = 0.200 / 0.7;
+  }
+  const auto samples = harness::relative_speed_samples(cpp, ref);
+  ASSERT_EQ(samples.size(), 5u);
+  for (double x : samples) EXPECT_NEAR(x, 2.0, 1e-12);
+  // Without rounds: each C++ repetition over the reference's median, the slow round shows.
+  cpp.erase("rounds_all");
+  const auto unpaired = harness::relative_speed_samples(cpp, ref);
+  ASSERT_EQ(unpaired.size(), 10u);
+  EXPECT_NEAR(unpaired[4], 2.0 * 0.7, 1e-12);
+}
+
 }  // namespace
 }  // namespace ttt::testing
