@@ -275,7 +275,7 @@ void diff_benchmarks(const json& base, const json& current, Collector& out) {
       std::string detail = "C++/reference tokens/s " + num(change->before_median) + " -> " + num(change->after_median) +
                            " (-" + percent(-change->change) + ", threshold " + percent(threshold) + ") over " +
                            std::to_string(change->before_n) + " and " + std::to_string(change->after_n) +
-                           " repetitions, Mann-Whitney p = " + num(change->test.p_value) +
+                           " samples, Mann-Whitney p = " + num(change->test.p_value) +
                            (significant ? " < " : " >= ") + num(kSpeedAlpha) + "; " + cpp_alone;
       if (!failed_now.empty()) detail += "; failed to run: " + failed_now;
       out.add(significant, DiffKind::Slowdown, key, significant ? detail : "not significant: " + detail);

@@ -253,7 +253,7 @@ json build_history(const std::vector<std::string>& report_paths, const HistoryOp
           detail = "C++/reference tokens/s " + num(change->before_median) + " -> " + num(change->after_median) + " (" +
                    (change->change < 0 ? "-" : "+") + num(std::fabs(change->change) * 100) + "%), Mann-Whitney p = " +
                    num(change->test.p_value) + " over " + std::to_string(change->before_n) + " and " +
-                   std::to_string(change->after_n) + " repetitions";
+                   std::to_string(change->after_n) + " samples";
         } else {
           const double noise = 3 * (spread(window_ratio) - 1);
           marked = std::fabs(moved) > std::max(options.speed_change, noise);

@@ -71,7 +71,7 @@ TEST(BenchmarkSignificance, APlantedFifteenPercentSlowdownOfTheLayerIsARegressio
   const auto* f = slowdown(diff);
   ASSERT_NE(f, nullptr);
   EXPECT_TRUE(f->regression) << f->line();
-  EXPECT_NE(f->detail.find("(-15%, threshold 10%) over 5 and 5 repetitions, Mann-Whitney p = 0.00794 < 0.05"),
+  EXPECT_NE(f->detail.find("(-15%, threshold 10%) over 5 and 5 samples, Mann-Whitney p = 0.00794 < 0.05"),
             std::string::npos)
       << f->line();
   EXPECT_EQ(diff.regressions(), 1);

@@ -164,6 +164,28 @@ TEST_F(Browser, SyntheticReportWithBaselineRendersEverythingAReviewerNeeds) {
   screenshot(html, "synthetic-report.png", "1400,2400");
 }
 
+// The history page of the five real nightly rehearsals (suites/report/history-rehearsal): the
+// script runs to its end with no console message, one change point in the table and one
+// marker on the one chart that moved, every night listed, every benchmark and case drawn.
+TEST_F(Browser, HistoryPageDrawsTheTrendsAndMarksThePlantedNight) {
+  const auto html = folder_ + "/history.html";
+  const auto made = run_harness("history " + quote(std::string(TTT_SOURCE_DIR) + "/suites/report/history-rehearsal") +
+                                " --html " + quote(html));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const auto page = open(html);
+  EXPECT_EQ(page.console, "") << "the page logged to the console";
+  expect_contains(page.dom, "data-rendered=\"true\"");
+  expect_contains(page.dom, "1 change point(s), 1 for the worse");
+  EXPECT_EQ(count_of(page.dom, "class=\"change-row\""), 1u);
+  EXPECT_EQ(count_of(page.dom, "class=\"change-marker\""), 1u);
+  expect_contains(page.dom, "prefill/linear/float32/cpu/B:1/L:512/threads:1");
+  expect_contains(page.dom, "0892a5835f..1642cc4558");
+  EXPECT_EQ(count_of(page.dom, "<tr><td class=\"num\">"), 5u);  // the nights
+  EXPECT_GE(count_of(page.dom, "<svg"), 42u);                     // 2 benchmarks, 40 cases
+  expect_contains(page.dom, "40 cases that did not move");
+  screenshot(html, "history-rehearsal.png", "1300,1800");
+}
+
 TEST_F(Browser, CaseTableSortsFiltersAndOpensDetails) {
   write_json(folder_ + "/report.json", synthetic_report());
   const auto html = folder_ + "/report.html";

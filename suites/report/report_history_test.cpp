@@ -4,6 +4,7 @@
 // Exactly the planted changes are marked, at the night they happened, with the commit range;
 // the loaded night and the unchanged nights are not.
 #include "report_test_support.h"
+#include "ttt_paths.h"
 
 #include <reports/report_history.h>
 
@@ -109,6 +110,24 @@ TEST(History, CommandLinesAndUnusableInput) {
   EXPECT_NE(bad.output.find("broken.json"), std::string::npos) << bad.output;
   const auto empty = run_harness("history " + quote(folder + "/absent"));
   EXPECT_EQ(empty.exit_code, 2) << empty.output;
+}
+
+// Five real nightly rehearsals (history-rehearsal/README.md): a plain night, its rerun, a night
+// with the second core loaded, and two nights with the layer planted 15% slower. The history
+// marks the planted night's prefill benchmark and nothing else.
+TEST(History, RealRehearsalMarksThePlantedNightOnly) {
+  const auto history = harness::build_history(
+      harness::collect_reports({std::string(TTT_SOURCE_DIR) + "/suites/report/history-rehearsal"}),
+      harness::HistoryOptions{});
+  ASSERT_EQ(history["nights"].size(), 5u);
+  ASSERT_EQ(history["change_points"].size(), 1u) << history["change_points"].dump(1);
+  const auto& p = history["change_points"][0];
+  EXPECT_EQ(p["kind"], "benchmark");
+  EXPECT_EQ(p["subject"], "prefill/linear/float32/cpu/B:1/L:512/threads:1");
+  EXPECT_EQ(p["night"], 3);
+  EXPECT_EQ(p["to_commit"].get<std::string>().substr(0, 7), "1642cc4");
+  EXPECT_TRUE(p["worse"].get<bool>());
+  EXPECT_EQ(history["cases"].size(), 40u);
 }
 
 }  // namespace
