@@ -1,4 +1,4 @@
-// Long-sequence stability. CPU tier to L = 16384, GPU tier to L = 131072: finite outputs,
+// Long-sequence stability. CPU tier to L = 16384 (to 131072 in the nightly tier), GPU tier to L = 131072: finite outputs,
 // bounded per-mini-batch output norms, float32/bf16 error against a float64 run that does
 // not grow with position beyond the stated bound, chunked prefill equal to one-shot, peak
 // memory linear in L. The error-versus-position series goes to $TTT_REPORT_DIR for reports.
@@ -237,6 +237,12 @@ std::vector<Check> long_checks() {
       {"long", "ChunkedPrefillEqualsOneShot", false, false, chunked_equals_one_shot},
       {"long", "CpuPeakMemoryLinearInL", false, true,
        [](const Factory&) { return memory_linear({4096, 8192, 16384}, "cpu"); }},
+      // The nightly tier's CPU run to the GPU tier's length, so that long-sequence stability
+      // is checked every night even where no GPU is (about 40 s and 1 GB on one thread).
+      {"long", "CpuNightlyStableTo131072", false, true,
+       [](const Factory& f) { return stability(f, 131072, torch::Device(torch::kCPU)); }},
+      {"long", "CpuNightlyPeakMemoryLinearTo131072", false, true,
+       [](const Factory&) { return memory_linear({32768, 65536, 131072}, "cpu"); }},
       {"long", "GpuTierStableTo131072", true, true,
        [](const Factory& f) { return stability(f, 131072, torch::Device(torch::kCUDA)); }},
       {"long", "GpuPeakMemoryLinearInL", true, true,
