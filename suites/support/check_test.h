@@ -3,6 +3,7 @@
 // Usage, in a suite's only source file:  TTT_CHECK_SUITE(Modulo, "modulo", false)
 
 #include "suites/support/check.h"
+#include "suites/support/ctest_gpu.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,11 @@
 namespace ttt::checks {
 
 inline void expect_check_passes(const Check& check) {
-  if (check.needs_cuda && !torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  // Under ctest with a resource spec, the GPU ctest gave this test (before CUDA starts).
+  const auto gpu = check.needs_cuda ? ::ttt::testing::use_ctest_gpu_allocation() : std::string();
+  const auto where = gpu.empty() ? std::string() : " (ctest allocated GPU " + gpu + ": CUDA_VISIBLE_DEVICES=" + gpu + ")";
+  if (check.needs_cuda && !torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device" << where;
+  if (!where.empty()) std::cout << "running on" << where << std::endl;
   const auto result = run_check(check, harness::production_layers());
   if (result.skipped) GTEST_SKIP() << result.detail;
   std::cout << (result.passed ? "PASS " : "FAIL ") << check.suite << "." << check.name << " " << result.detail
