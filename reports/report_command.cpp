@@ -3,12 +3,12 @@
 #include <harness/fixture/atomic_file.h>
 #include <reports/report_html.h>
 #include <reports/report_inputs.h>
+#include <reports/report_json.h>
 #include <reports/report_junit.h>
 #include <reports/report_merge.h>
 
 #include <sys/stat.h>
 
-#include <ctime>
 #include <ostream>
 
 namespace ttt::harness {
@@ -19,11 +19,7 @@ namespace {
 nlohmann::json modified_utc(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) return nullptr;
-  std::tm tm{};
-  ::gmtime_r(&info.st_mtime, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return utc_timestamp(info.st_mtime);
 }
 
 }  // namespace

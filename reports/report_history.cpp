@@ -5,14 +5,13 @@
 #include <reports/report_fields.h>
 #include <reports/report_html.h>
 #include <reports/report_inputs.h>
+#include <reports/report_json.h>
 
 #include "history_template.h"  // generated from reports/history.html: kHistoryTemplate
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -30,15 +29,6 @@ constexpr std::size_t kWindow = 3;  // nights before a point that it is judged a
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 

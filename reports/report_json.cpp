@@ -16,16 +16,17 @@ const char* rule_name(Tolerance::Rule rule) {
   return "relative";
 }
 
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+}  // namespace
+
+std::string utc_timestamp(std::time_t time) {
   std::tm tm{};
-  ::gmtime_r(&now, &tm);
+  ::gmtime_r(&time, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 
-}  // namespace
+std::string utc_now() { return utc_timestamp(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())); }
 
 nlohmann::json comparison_json(const Comparison& c) {
   nlohmann::json out = {

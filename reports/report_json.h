@@ -6,10 +6,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
 #include <string>
 #include <vector>
 
 namespace ttt::harness {
+
+// A time as the reports write it, UTC ISO 8601: "2026-11-23T16:24:28Z".
+std::string utc_timestamp(std::time_t time);
+std::string utc_now();
 
 nlohmann::json comparison_json(const Comparison& comparison);
 nlohmann::json case_json(const CaseResult& result);
