@@ -11,6 +11,7 @@ const char* rule_name(Tolerance::Rule rule) {
   switch (rule) {
     case Tolerance::Rule::Relative: return "relative";
     case Tolerance::Rule::Absolute: return "absolute";
+    case Tolerance::Rule::Units: return "units";
     case Tolerance::Rule::ReferenceError: return "reference_error";
   }
   return "relative";

@@ -13,6 +13,8 @@ std::string Tolerance::describe() const {
     std::snprintf(buf, sizeof buf, "rel <= %.1e", bound);
   } else if (rule == Rule::Absolute) {
     std::snprintf(buf, sizeof buf, "abs <= %.1e = %g float32 ulps", bound, bound / kUnitRoundoffFloat32);
+  } else if (rule == Rule::Units) {
+    std::snprintf(buf, sizeof buf, "err/derived bound <= %g", bound);
   } else {
     std::snprintf(buf, sizeof buf, "err <= %g x ref_err + %.1e x max|f64|", multiple, floor);
   }
@@ -70,6 +72,8 @@ std::string Comparison::summary() const {
   }
   if (tolerance.rule == Tolerance::Rule::Absolute) {
     std::snprintf(buf, sizeof buf, "max_abs=%.3g = %.3g float32 ulps", max_abs_err, max_abs_err / kUnitRoundoffFloat32);
+  } else if (tolerance.rule == Tolerance::Rule::Units) {
+    std::snprintf(buf, sizeof buf, "max err/derived bound=%.3g", max_abs_err);
   } else {
     std::snprintf(buf, sizeof buf, "max_abs=%.3g rel=%.3g", max_abs_err, max_rel_err);
   }

@@ -29,6 +29,9 @@ struct Tolerance {
     ReferenceError,
     // max|actual - expected| <= bound, in absolute units (RoPE tables, whose values lie in [-1, 1]).
     Absolute,
+    // An error already divided, element by element, by the bound derived for that element
+    // (a low-precision layer's own arithmetic: its layer-norm statistics): max <= bound (1).
+    Units,
   };
   Rule rule = Rule::Relative;
   double bound = 0;     // Relative, Absolute

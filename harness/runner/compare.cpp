@@ -57,6 +57,7 @@ Comparison compare_tensors(const std::string& name, const torch::Tensor& actual_
   switch (tolerance.rule) {
     case Tolerance::Rule::Relative: c.allowed = tolerance.bound * c.scale; break;
     case Tolerance::Rule::Absolute: c.allowed = tolerance.bound; break;
+    case Tolerance::Rule::Units: c.allowed = tolerance.bound; break;
     case Tolerance::Rule::ReferenceError:
       c.allowed = tolerance.multiple * c.reference_err + tolerance.floor * c.scale;
       break;

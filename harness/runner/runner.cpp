@@ -181,6 +181,46 @@ void judge_layer_rope_table(CaseResult& result, const Fixture& fixture, ttt::TTT
   result.comparisons.push_back(compare_tensors("layer_rope_sin", own.sin.cpu(), angles.sin(), tolerance));
 }
 
+// A bfloat16 layer's inner layer norm on its own, as with its RoPE table: the statistics the
+// layer computes on bfloat16 rows (the fixture's input, in rows of head_dim) against exact
+// ones of the same bfloat16 values (float64). The reference's own bfloat16 error cannot be the
+// yardstick here (a sum rounded in bfloat16 moves the outputs by less than a correct port's
+// spread, docs/TOLERANCES.md), so the bound is derived from the arithmetic itself: the mean
+// rounded once to bfloat16 and the difference rounded once give |c - c_exact| <= u |mean| +
+// u |c| (u = 2^-8), plus f float32 roundings of the row's largest value for the sum; the
+// standard deviation, from those centred values squared, averaged, plus eps and square-rooted
+// with one rounding each, carries their error on. Each element's error over its bound is
+// judged against 1 (layer_norm_centered, layer_norm_std).
+void judge_layer_norm_statistics(CaseResult& result, const Fixture& fixture, ttt::TTTBaseImpl& layer,
+                                 torch::Device device, torch::ScalarType dtype) {
+  if (dtype != torch::kBFloat16) return;
+  c10::InferenceMode inference;
+  const auto f = fixture.config.head_dim();
+  const auto name = fixture.mode == "decode" ? "prefill_hidden_states" : "hidden_states";
+  const auto rows = input(fixture, name, device, dtype).reshape({-1, f});
+  const auto [centered, std] = layer.inner_norm_statistics(rows);
+  const auto x = rows.to(torch::kCPU, torch::kFloat64);
+  const auto mean = x.mean(-1, /*keepdim=*/true);
+  const auto exact_centered = x - mean;
+  const auto var = exact_centered.square().mean(-1, /*keepdim=*/true);
+  const auto exact_std = torch::sqrt(var + 1e-6);
+  const double u = kUnitRoundoffBFloat16;
+  const auto sum_rounding = static_cast<double>(f) * kUnitRoundoffFloat32 * std::get<0>(x.abs().max(-1, true));
+  const auto allowed_centered = u * mean.abs() + u * exact_centered.abs() + sum_rounding;
+  const auto allowed_var = (2 * exact_centered.abs() * allowed_centered + u * exact_centered.square()).mean(-1, true) +
+                           2 * u * (var + 1e-6);
+  const auto allowed_std = allowed_var / (2 * exact_std) + u * exact_std;
+  const auto tolerance = layer_norm_statistics_tolerance();
+  const auto in_bounds = [&](const torch::Tensor& port, const torch::Tensor& exact, const torch::Tensor& allowed) {
+    return (port.to(torch::kCPU, torch::kFloat64) - exact).abs() / allowed;
+  };
+  const auto centered_ratio = in_bounds(centered, exact_centered, allowed_centered);
+  const auto std_ratio = in_bounds(std, exact_std, allowed_std);
+  result.comparisons.push_back(
+      compare_tensors("layer_norm_centered", centered_ratio, torch::zeros_like(centered_ratio), tolerance));
+  result.comparisons.push_back(compare_tensors("layer_norm_std", std_ratio, torch::zeros_like(std_ratio), tolerance));
+}
+
 // A config key the contract does not define is an option of some other generator (an upstream
 // option such as pre_conv that the layer lacks): the case is judged as if it were absent, and
 // the verdict says so rather than passing in silence. Keys and values as ASCII JSON (safe to
@@ -307,6 +347,7 @@ CaseResult run_fixture(const Fixture& fixture, const RunOptions& options) {
     auto layer = build_layer(fixture, options.device, options.factory);
     const auto table = judge_rope_table(result, fixture, *layer, options.device, dtype);
     judge_layer_rope_table(result, fixture, *layer, options.device, dtype);
+    judge_layer_norm_statistics(result, fixture, *layer, options.device, dtype);
     table.apply(*layer);
     if (fixture.mode == "decode") {
       run_decode_case(result, fixture, *layer, options.device, dtype, table.source);

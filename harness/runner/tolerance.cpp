@@ -129,4 +129,13 @@ Tolerance layer_rope_table_tolerance() {
   return t;
 }
 
+Tolerance layer_norm_statistics_tolerance() {
+  Tolerance t;
+  t.rule = Tolerance::Rule::Units;
+  // The error is already divided by its derived bound (judge_layer_norm_statistics): one.
+  t.bound = 1.0;
+  t.name = "the layer's bfloat16 layer-norm statistics, in units of their rounding bound";
+  return t;
+}
+
 }  // namespace ttt::harness

@@ -37,4 +37,9 @@ Tolerance rope_table_tolerance(const std::string& dtype);
 // of values in [0.5, 1), as float32 angles rounded once give (a port property; see runner.cpp).
 Tolerance layer_rope_table_tolerance();
 
+// A bfloat16 layer's own inner layer-norm statistics against exact ones on the same bfloat16
+// rows, each element's error in units of what one rounding of the mean and one of the
+// result allow (<= 1; a port property; see runner.cpp).
+Tolerance layer_norm_statistics_tolerance();
+
 }  // namespace ttt::harness

@@ -208,6 +208,26 @@ class OneHeadScaled : public Base {
   }
 };
 
+// The inner layer norm's mean and variance accumulated in bfloat16, every partial sum rounded
+// (a port that sums in the input's dtype where ATen's mean accumulates in float32).
+template <class Base>
+class BF16NormStatistics : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  std::pair<torch::Tensor, torch::Tensor> norm_statistics(const torch::Tensor& x) const override {
+    if (x.scalar_type() != torch::kBFloat16) return Base::norm_statistics(x);
+    const auto f = x.size(-1);
+    auto sum = torch::zeros_like(x.select(-1, 0));
+    for (int64_t i = 0; i < f; ++i) sum = sum + x.select(-1, i);  // each partial sum rounded to bf16
+    const auto centered = x - (sum / static_cast<double>(f)).unsqueeze(-1);
+    auto squares = torch::zeros_like(sum);
+    for (int64_t i = 0; i < f; ++i) squares = squares + centered.select(-1, i) * centered.select(-1, i);
+    return {centered, torch::sqrt((squares / static_cast<double>(f)).unsqueeze(-1) + 1e-6)};
+  }
+};
+
 }  // namespace
 
 std::vector<Mutant> all_mutants() {
@@ -238,6 +258,8 @@ std::vector<Mutant> all_mutants() {
        factory_of<BF16RopeAngles>(), /*fails_bf16_goldens=*/true},
       {0, "OneHeadScaled", "one head's inner-loop output 5% too large", "golden", factory_of<OneHeadScaled>(),
        /*fails_bf16_goldens=*/true},
+      {0, "BF16NormStatistics", "the inner layer norm's mean and variance accumulated in bfloat16", "bf16",
+       factory_of<BF16NormStatistics>(), /*fails_bf16_goldens=*/true},
   };
 }
 

@@ -54,6 +54,12 @@ class TTTBaseImpl : public torch::nn::Module {
   // The inner model's initial weights tiled over the batch, zero gradients.
   FastWeights initial_fast_weights(int64_t batch_size) const;
 
+  // The inner layer norm's statistics on rows x [..., f], as forward computes them: x - mean
+  // and sqrt(var + eps) (for the verdict on a low-precision layer's own arithmetic).
+  std::pair<torch::Tensor, torch::Tensor> inner_norm_statistics(const torch::Tensor& x) const {
+    return norm_statistics(x);
+  }
+
   // The RoPE step on its own, as forward applies it (for the suites' invariants):
   // the tables for these absolute positions, and Q, K, V [B, H, L, f] after rotation.
   RopeTables rope_tables_for(const torch::Tensor& position_ids, const torch::Tensor& like) const;
