@@ -57,6 +57,10 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
   check_cmd->add_flag("--isolate", check.isolate,
                       "Run each fixture in its own process: a case that crashes or hangs the layer is an "
                       "ERROR line and the other cases still run (unattended and GPU runs)");
+  check_cmd->add_option("--jobs", check.jobs,
+                        "With --isolate: cases run at a time, each in its own process (default 1); the lines "
+                        "and the report keep the files' order")
+      ->check(CLI::Range(1, 256));
   std::string shard;
   check_cmd->add_option("--shard", shard,
                         "i/n: only every n-th fixture of the sorted list, from the i-th (CI matrix, Slurm array); "

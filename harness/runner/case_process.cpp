@@ -13,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -75,31 +77,27 @@ std::string last_lines(const fs::path& log, int count) {
   return joined.empty() ? "(nothing)" : joined;
 }
 
-// Waits for the child until the deadline; false (after killing it) when it ran past it.
-bool wait_with_deadline(pid_t pid, std::chrono::steady_clock::time_point deadline, int& status) {
-  for (;;) {
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) return true;
-    if (done < 0 && errno != EINTR) {
-      status = -1;
-      return true;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid, SIGKILL);
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 }  // namespace
 
-nlohmann::json run_case_in_child(const std::string& file, const CaseProcessOptions& options) {
-  const ScratchFolder scratch;
-  const auto report_path = scratch.path() / "case.json";
-  const auto log_path = scratch.path() / "case.log";
+namespace {
+
+// One child process running one fixture.
+struct Child {
+  std::size_t index = 0;
+  std::string file;
+  pid_t pid = -1;
+  std::unique_ptr<ScratchFolder> scratch;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+// Starts `check FILE` in a child; pid -1 (and `error` set) when it cannot be started.
+Child start_child(std::size_t index, const std::string& file, const CaseProcessOptions& options, std::string& error) {
+  Child child;
+  child.index = index;
+  child.file = file;
+  child.scratch = std::make_unique<ScratchFolder>();
+  const auto report_path = child.scratch->path() / "case.json";
+  const auto log_path = child.scratch->path() / "case.log";
   std::vector<std::string> args = {self_executable(), "check", file, "--no-manifest",
                                    "--device", options.device,
                                    "--threads", std::to_string(options.threads),
@@ -109,42 +107,95 @@ nlohmann::json run_case_in_child(const std::string& file, const CaseProcessOptio
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int spawned = ::posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
-    return nlohmann::json::array({error_case(file, "--isolate: cannot start a process for this case: " +
-                                                       std::string(std::strerror(spawned)))});
+    child.pid = -1;
+    error = "--isolate: cannot start a process for this case: " + std::string(std::strerror(spawned));
   }
+  child.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
+  return child;
+}
 
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
-  const bool finished = wait_with_deadline(pid, deadline, status);
-  const std::string output = "; its last output: " + last_lines(log_path, 3);
+// What an ended child leaves: its report's cases, or one ERROR case saying how it ended.
+nlohmann::json outcome(const Child& child, bool finished, int status, int timeout_seconds) {
+  const std::string output = "; its last output: " + last_lines(child.scratch->path() / "case.log", 3);
   if (!finished) {
     return nlohmann::json::array({error_case(
-        file, "the case did not finish within " + std::to_string(options.timeout_seconds) +
-                  " s in its own process (--case-timeout) and was killed; the other cases still ran" + output)});
+        child.file, "the case did not finish within " + std::to_string(timeout_seconds) +
+                        " s in its own process (--case-timeout) and was killed; the other cases still ran" + output)});
   }
   if (WIFSIGNALED(status)) {
     const int signal = WTERMSIG(status);
     return nlohmann::json::array({error_case(
-        file, "the layer crashed running this case in its own process (signal " + std::to_string(signal) + ", " +
-                  ::strsignal(signal) + "); the other cases still ran" + output)});
+        child.file, "the layer crashed running this case in its own process (signal " + std::to_string(signal) +
+                        ", " + ::strsignal(signal) + "); the other cases still ran" + output)});
   }
   // Exit 0, 1 or 2 with a report: the child's verdict, whatever it was.
-  std::ifstream in(report_path);
+  std::ifstream in(child.scratch->path() / "case.json");
   nlohmann::json report = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
   if (report.is_object() && report.contains("cases") && report["cases"].is_array()) return report["cases"];
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return nlohmann::json::array({error_case(
-      file, "the process that ran this case ended with exit status " + std::to_string(code) +
-                " and wrote no report; the other cases still ran" + output)});
+      child.file, "the process that ran this case ended with exit status " + std::to_string(code) +
+                      " and wrote no report; the other cases still ran" + output)});
+}
+
+}  // namespace
+
+void run_cases_in_children(const std::vector<std::string>& files, const CaseProcessOptions& options,
+                           const std::function<void(std::size_t, const nlohmann::json&)>& done) {
+  const std::size_t jobs = static_cast<std::size_t>(std::max(1, options.jobs));
+  std::vector<std::optional<nlohmann::json>> results(files.size());
+  std::vector<Child> running;
+  std::size_t next_start = 0, next_done = 0;
+  while (next_done < files.size()) {
+    bool progressed = false;
+    while (running.size() < jobs && next_start < files.size()) {
+      std::string error;
+      auto child = start_child(next_start, files[next_start], options, error);
+      if (child.pid < 0) {
+        results[next_start] = nlohmann::json::array({error_case(files[next_start], error)});
+      } else {
+        running.push_back(std::move(child));
+      }
+      ++next_start;
+      progressed = true;
+    }
+    for (auto it = running.begin(); it != running.end();) {
+      int status = 0;
+      const pid_t ended = ::waitpid(it->pid, &status, WNOHANG);
+      bool finished = true;
+      if (ended == 0) {
+        if (std::chrono::steady_clock::now() < it->deadline) {
+          ++it;
+          continue;
+        }
+        ::kill(it->pid, SIGKILL);
+        while (::waitpid(it->pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        finished = false;
+      } else if (ended < 0 && errno == EINTR) {
+        ++it;
+        continue;
+      }
+      results[it->index] = outcome(*it, finished, status, options.timeout_seconds);
+      it = running.erase(it);
+      progressed = true;
+    }
+    // In the order of `files`, whichever child ended first.
+    while (next_done < files.size() && results[next_done]) {
+      done(next_done, *results[next_done]);
+      results[next_done].reset();
+      ++next_done;
+      progressed = true;
+    }
+    if (!progressed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace ttt::harness

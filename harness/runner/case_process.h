@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,15 @@ struct CaseProcessOptions {
   int read_timeout_seconds = 60;
   std::string filter;        // passed on: the child runs the case only if its id matches
   int timeout_seconds = 900;  // then the child is killed and the case is an ERROR
+  int jobs = 1;               // children at a time (--jobs): a GPU machine has cores to spare
 };
 
-// Runs `check FILE --no-manifest --json ...` (the caller has verified the manifest) in a
-// child process and returns the report's cases (none when the filter left the case out), or
-// one ERROR case naming the file, how the child ended (signal, exit status, timeout) and the
-// last lines it printed.
-nlohmann::json run_case_in_child(const std::string& file, const CaseProcessOptions& options);
+// Runs `check FILE --no-manifest --json ...` (the caller has verified the manifests) for each
+// file in a child process, up to `jobs` at a time, and calls `done(i, cases)` in the order of
+// `files`: the cases of the child's report (none when the filter left the case out), or one
+// ERROR case naming the file, how the child ended (signal, exit status, timeout) and the last
+// lines it printed.
+void run_cases_in_children(const std::vector<std::string>& files, const CaseProcessOptions& options,
+                           const std::function<void(std::size_t, const nlohmann::json&)>& done);
 
 }  // namespace ttt::harness

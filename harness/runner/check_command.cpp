@@ -158,35 +158,58 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
   child.read_timeout_seconds = detail::isolation_settings().timeout_seconds;
   child.filter = options.filter;
   child.timeout_seconds = options.case_timeout_seconds;
+  child.jobs = options.jobs;
 
-  for (const auto& file : files) {
-    std::string trust = "not checked";
-    if (!options.no_manifest) {
-      const auto why = manifests.verify(file, trust);
-      if (!why.empty()) {
-        record(case_json(error_result(file, why + " (pass --no-manifest to run it anyway)")));
-        continue;
+  // Each file's manifest first; an untrusted file is an ERROR in its place in the order.
+  std::vector<std::string> trusted;
+  std::vector<std::string> trust(files.size(), "not checked");
+  std::vector<std::optional<nlohmann::json>> refused(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (options.no_manifest) continue;
+    const auto why = manifests.verify(files[i], trust[i]);
+    if (!why.empty()) refused[i] = case_json(error_result(files[i], why + " (pass --no-manifest to run it anyway)"));
+  }
+  std::size_t next = 0;  // the next file whose lines are due
+  const auto flush_refused = [&]() {
+    while (next < files.size() && refused[next]) record(*refused[next++]);
+  };
+  if (options.isolate) {
+    std::vector<std::string> to_run;
+    std::vector<std::size_t> position;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (!refused[i]) {
+        to_run.push_back(files[i]);
+        position.push_back(i);
       }
     }
-    if (options.isolate) {
-      for (auto one : run_case_in_child(file, child)) {
-        one["manifest"] = trust;
+    flush_refused();
+    run_cases_in_children(to_run, child, [&](std::size_t k, const nlohmann::json& from_child) {
+      for (auto one : from_child) {
+        one["manifest"] = trust[position[k]];
         record(one);
       }
-      continue;
+      next = position[k] + 1;
+      flush_refused();
+    });
+  } else {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (refused[i]) {
+        record(*refused[i]);
+        continue;
+      }
+      // load_fixture reads the file in a forked child first, so a file that crashes or hangs
+      // the HDF5 library comes back as a FixtureError (an ERROR line), never a dead run.
+      CaseResult result;
+      try {
+        const auto fixture = load_fixture(files[i]);
+        if (filter && !std::regex_search(fixture.case_id, *filter)) continue;
+        result = run_fixture(fixture, run);
+      } catch (const std::exception& e) {
+        result = error_result(files[i], e.what());
+      }
+      result.manifest = trust[i];
+      record(case_json(result));
     }
-    // load_fixture reads the file in a forked child first, so a file that crashes or hangs
-    // the HDF5 library comes back as a FixtureError (an ERROR line), never a dead run.
-    CaseResult result;
-    try {
-      const auto fixture = load_fixture(file);
-      if (filter && !std::regex_search(fixture.case_id, *filter)) continue;
-      result = run_fixture(fixture, run);
-    } catch (const std::exception& e) {
-      result = error_result(file, e.what());
-    }
-    result.manifest = trust;
-    record(case_json(result));
   }
 
   const auto summary = summarize(cases);

@@ -32,10 +32,11 @@ struct CheckOptions {
   // that crashes or hangs the layer is an ERROR line and the run goes on. For unattended
   // runs, above all on CUDA, where one device-side fault poisons the process's context.
   bool isolate = false;
-  int case_timeout_seconds = 900;
+  int case_timeout_seconds = 900;  // --isolate only: a case running longer is killed (ERROR)
+  int jobs = 1;                    // --isolate only: children at a time; lines keep the files' order
   // Only this part of the sorted fixture list (--shard i/n), for a CI matrix or a Slurm
   // array; `report --merge` joins the shards' reports. Unusable paths are reported by 1/n.
-  std::optional<Shard> shard;  // --isolate only: a case running longer is killed (ERROR)
+  std::optional<Shard> shard;
   // The layer under test; tests pass a deliberately broken one (the CLI always the production one).
   LayerFactory factory = production_layers();
 };

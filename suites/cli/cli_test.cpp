@@ -294,10 +294,14 @@ TEST(IsolatedCheck, WithoutIsolationTheCrashingLayerEndsTheRunWithNoReport) {
   EXPECT_FALSE(fs::exists(json_path));
 }
 
-TEST(IsolatedCheck, ACrashIsAnErrorLineAndTheOtherCasesStillRun) {
+class IsolatedCheckJobs : public ::testing::TestWithParam<int> {};
+
+// With --jobs N the children run side by side and the lines still come in the files' order.
+TEST_P(IsolatedCheckJobs, ACrashIsAnErrorLineAndTheOtherCasesStillRun) {
   TempDir dir("isolated");
   const auto json_path = dir.path() / "report.json";
-  const auto run = crashing_check({kLinearA, kMlp, kLinearB, "--isolate", "--json", json_path.string()});
+  const auto run = crashing_check(
+      {kLinearA, kMlp, kLinearB, "--isolate", "--jobs", std::to_string(GetParam()), "--json", json_path.string()});
   EXPECT_EQ(run.exit_code, 2) << run.output();
   expect_only_contract_lines(run);
   ASSERT_EQ(run.lines.size(), 5u) << run.output();
@@ -313,6 +317,8 @@ TEST(IsolatedCheck, ACrashIsAnErrorLineAndTheOtherCasesStillRun) {
   const auto report = nlohmann::json::parse(read_text(json_path));
   EXPECT_EQ(report.at("cases").at(0).at("manifest"), "verified") << "the parent verified the manifest";
 }
+
+INSTANTIATE_TEST_SUITE_P(IsolatedCheck, IsolatedCheckJobs, ::testing::Values(1, 3));
 
 TEST(IsolatedCheck, AHangingCaseIsKilledAtTheCaseTimeout) {
   const auto run = crashing_check({kLinearA, "--isolate", "--case-timeout", "2"}, "TTT_TEST_LINEAR_LAYER_HANGS=1 ");
@@ -335,7 +341,7 @@ TEST(IsolatedCheck, SameVerdictsAsInProcess) {
     return check(args);
   };
   const auto in_process = with({});
-  const auto isolated = with({"--isolate"});
+  const auto isolated = with({"--isolate", "--jobs", "2"});
   EXPECT_EQ(in_process.exit_code, 2) << in_process.output();
   EXPECT_EQ(isolated.exit_code, in_process.exit_code) << isolated.output();
   EXPECT_EQ(isolated.lines, in_process.lines) << isolated.output() << "\n---\n" << in_process.output();
