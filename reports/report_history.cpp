@@ -112,6 +112,60 @@ void level_changes(const std::vector<Night>& nights, const std::vector<double>& 
   }
 }
 
+// A series as JSON: a number per night, null where there was none.
+json finite_or_null(const std::vector<double>& values) {
+  json out = json::array();
+  for (double x : values) out.push_back(std::isfinite(x) ? json(x) : json(nullptr));
+  return out;
+}
+
+// A benchmark's change points: each night's C++/reference ratio against the nights before it
+// (up to kWindow, restarting at each change point). With round samples on both sides, a move
+// beyond `speed_change` that the U test finds significant; without, a move beyond
+// `speed_change` and three times the spread of the nights before.
+void benchmark_changes(const std::vector<Night>& nights, const std::vector<double>& ratio,
+                       const std::vector<std::vector<double>>& samples, double speed_change, const std::string& key,
+                       json& points) {
+  std::vector<std::vector<double>> window;
+  std::vector<double> window_ratio;
+  for (std::size_t i = 0; i < ratio.size(); ++i) {
+    if (!std::isfinite(ratio[i])) continue;
+    if (!window_ratio.empty()) {
+      std::vector<double> pooled;
+      for (const auto& w : window) pooled.insert(pooled.end(), w.begin(), w.end());
+      const auto change = relative_speed_change(pooled, samples[i]);
+      const double before = median(window_ratio);
+      const double moved = ratio[i] / before - 1;
+      bool marked = false;
+      std::string detail;
+      if (change) {
+        marked = std::fabs(change->change) > speed_change && change->test.p_value < kSpeedAlpha;
+        detail = "C++/reference tokens/s " + num(change->before_median) + " -> " + num(change->after_median) + " (" +
+                 (change->change < 0 ? "-" : "+") + num(std::fabs(change->change) * 100) + "%), Mann-Whitney p = " +
+                 num(change->test.p_value) + " over " + std::to_string(change->before_n) + " and " +
+                 std::to_string(change->after_n) + " samples";
+      } else {
+        const double noise = 3 * (spread(window_ratio) - 1);
+        marked = std::fabs(moved) > std::max(speed_change, noise);
+        detail = "C++/reference tokens/s " + num(before) + " -> " + num(ratio[i]) + " (" + (moved < 0 ? "-" : "+") +
+                 num(std::fabs(moved) * 100) + "%; no repetitions: beyond " +
+                 num(std::max(speed_change, noise) * 100) + "% of the nights before)";
+      }
+      if (marked) {
+        points.push_back(change_point(nights, i, "benchmark", key, detail, moved < 0));
+        window.clear();
+        window_ratio.clear();
+      }
+    }
+    window.push_back(samples[i]);
+    window_ratio.push_back(ratio[i]);
+    if (window.size() > kWindow) {
+      window.erase(window.begin());
+      window_ratio.erase(window_ratio.begin());
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> collect_reports(const std::vector<std::string>& inputs) {
@@ -177,16 +231,12 @@ json build_history(const std::vector<std::string>& report_paths, const HistoryOp
     }
   }
   json cases_json = json::array();
-  for (auto& [key, series] : cases) {
-    auto& [margins, status] = series;
-    margins.resize(n, nan);
-    status.resize(n);
+  for (const auto& [key, series] : cases) {
+    const auto& [margins, status] = series;
     json mine = json::array();
     status_changes(nights, status, "case", key, mine);
     level_changes(nights, margins, options.error_factor, "case", key, "margin (error / allowed)", true, mine);
-    json values = json::array();
-    for (double m : margins) values.push_back(std::isfinite(m) ? json(m) : json(nullptr));
-    cases_json.push_back({{"key", key}, {"margin", values}, {"status", status}, {"change_points", mine}});
+    cases_json.push_back({{"key", key}, {"margin", finite_or_null(margins)}, {"status", status}, {"change_points", mine}});
     for (const auto& p : mine) points.push_back(p);
   }
 
@@ -219,62 +269,15 @@ json build_history(const std::vector<std::string>& report_paths, const HistoryOp
     }
   }
   json benches_json = json::array();
-  for (auto& [key, b] : benches) {
-    b.cpp.resize(n, nan);
-    b.reference.resize(n, nan);
-    b.ratio.resize(n, nan);
-    b.samples.resize(n);
+  for (const auto& [key, b] : benches) {
     json mine = json::array();
-    // Nights with repetitions: the U test against the pooled samples of the nights before.
-    std::vector<std::vector<double>> window;
-    std::vector<double> window_ratio;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!std::isfinite(b.ratio[i])) continue;
-      if (!window_ratio.empty()) {
-        std::vector<double> pooled;
-        for (const auto& w : window) pooled.insert(pooled.end(), w.begin(), w.end());
-        const auto change = relative_speed_change(pooled, b.samples[i]);
-        const double before = median(window_ratio);
-        const double moved = b.ratio[i] / before - 1;
-        bool marked = false;
-        std::string detail;
-        if (change) {
-          marked = std::fabs(change->change) > options.speed_change && change->test.p_value < kSpeedAlpha;
-          detail = "C++/reference tokens/s " + num(change->before_median) + " -> " + num(change->after_median) + " (" +
-                   (change->change < 0 ? "-" : "+") + num(std::fabs(change->change) * 100) + "%), Mann-Whitney p = " +
-                   num(change->test.p_value) + " over " + std::to_string(change->before_n) + " and " +
-                   std::to_string(change->after_n) + " samples";
-        } else {
-          const double noise = 3 * (spread(window_ratio) - 1);
-          marked = std::fabs(moved) > std::max(options.speed_change, noise);
-          detail = "C++/reference tokens/s " + num(before) + " -> " + num(b.ratio[i]) + " (" + (moved < 0 ? "-" : "+") +
-                   num(std::fabs(moved) * 100) + "%; no repetitions: beyond " +
-                   num(std::max(options.speed_change, noise) * 100) + "% of the nights before)";
-        }
-        if (marked) {
-          mine.push_back(change_point(nights, i, "benchmark", key, detail, moved < 0));
-          window.clear();
-          window_ratio.clear();
-        }
-      }
-      window.push_back(b.samples[i]);
-      window_ratio.push_back(b.ratio[i]);
-      if (window.size() > kWindow) {
-        window.erase(window.begin());
-        window_ratio.erase(window_ratio.begin());
-      }
-    }
-    const auto values = [](const std::vector<double>& v) {
-      json out = json::array();
-      for (double x : v) out.push_back(std::isfinite(x) ? json(x) : json(nullptr));
-      return out;
-    };
+    benchmark_changes(nights, b.ratio, b.samples, options.speed_change, key, mine);
     json reps = json::array();
     for (const auto& s : b.samples) reps.push_back(s.size());
     benches_json.push_back({{"key", key},
-                            {"cpp_tokens_per_s", values(b.cpp)},
-                            {"reference_tokens_per_s", values(b.reference)},
-                            {"ratio", values(b.ratio)},
+                            {"cpp_tokens_per_s", finite_or_null(b.cpp)},
+                            {"reference_tokens_per_s", finite_or_null(b.reference)},
+                            {"ratio", finite_or_null(b.ratio)},
                             {"repetitions", reps},
                             {"change_points", mine}});
     for (const auto& p : mine) points.push_back(p);
@@ -292,8 +295,7 @@ json build_history(const std::vector<std::string>& report_paths, const HistoryOp
     }
   }
   json suites_json = json::array();
-  for (auto& [name, status] : tests) {
-    status.resize(n);
+  for (const auto& [name, status] : tests) {
     json mine = json::array();
     status_changes(nights, status, "suite_test", name, mine);
     suites_json.push_back({{"name", name}, {"status", status}, {"change_points", mine}});

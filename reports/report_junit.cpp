@@ -152,25 +152,27 @@ nlohmann::json suites_section(const std::string& junit_path, const std::string& 
   const auto labels = ctest_tests_path.empty() ? std::map<std::string, std::vector<std::string>>{}
                                                : read_ctest_labels(ctest_tests_path);
   nlohmann::json tests = nlohmann::json::array();
-  int passed = 0, failed = 0, skipped = 0;
-  double seconds = 0;
-  for (const auto& node : root.select_nodes("//testcase")) {
-    auto test = test_json(node.node(), labels);
-    const auto status = suite_test_status_from(test["status"].get<std::string>());
-    passed += status == Status::Pass;
-    failed += status == Status::Fail;
-    skipped += status == Status::Skip;
-    seconds += test["seconds"].get<double>();
-    tests.push_back(std::move(test));
-  }
+  for (const auto& node : root.select_nodes("//testcase")) tests.push_back(test_json(node.node(), labels));
   return {
       {"source", junit_path},
       {"labels_source", ctest_tests_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(ctest_tests_path)},
-      {"summary",
-       {{"passed", passed}, {"failed", failed}, {"skipped", skipped}, {"total", passed + failed + skipped},
-        {"seconds", seconds}}},
+      {"summary", suites_summary(tests)},
       {"tests", tests},
   };
+}
+
+nlohmann::json suites_summary(const nlohmann::json& tests) {
+  int passed = 0, failed = 0, skipped = 0;
+  double seconds = 0;
+  for (const auto& test : tests) {
+    const auto status = suite_test_status_from(test.value("status", std::string()));
+    passed += status == Status::Pass;
+    failed += status == Status::Fail;
+    skipped += status == Status::Skip;
+    seconds += test.value("seconds", 0.0);
+  }
+  return {{"passed", passed}, {"failed", failed}, {"skipped", skipped}, {"total", passed + failed + skipped},
+          {"seconds", seconds}};
 }
 
 }  // namespace ttt::harness

@@ -16,6 +16,10 @@ namespace ttt::harness {
 // naming the file for anything unreadable.
 nlohmann::json suites_section(const std::string& junit_path, const std::string& ctest_tests_path = "");
 
+// The section's "summary" from its "tests": passed, failed, skipped, total, seconds (also for
+// a section merged from several reports, report --merge).
+nlohmann::json suites_summary(const nlohmann::json& tests);
+
 // Test name -> its LABELS property, from `ctest --show-only=json-v1` output.
 std::map<std::string, std::vector<std::string>> read_ctest_labels(const std::string& path);
 

@@ -3,6 +3,7 @@
 #include <reports/report_fields.h>
 #include <reports/report_inputs.h>
 #include <reports/report_json.h>
+#include <reports/report_junit.h>
 
 #include <algorithm>
 #include <optional>
@@ -16,12 +17,8 @@ namespace {
 std::optional<Shard> shard_of(const nlohmann::json& report, const std::string& path) {
   if (!report.contains("shard")) return std::nullopt;
   const JsonPlace place{path, "/shard"};
-  const auto& s = report["shard"];
-  if (!s.is_object() || !s.contains("index") || !s.contains("count") || !s["index"].is_number_integer() ||
-      !s["count"].is_number_integer()) {
-    place.fail("must be {\"index\": int, \"count\": int}");
-  }
-  Shard shard{s["index"].get<int>(), s["count"].get<int>()};
+  const auto& s = require_object(report["shard"], place);
+  Shard shard{static_cast<int>(integer_member(s, "index", place)), static_cast<int>(integer_member(s, "count", place))};
   if (shard.count < 1 || shard.index < 1 || shard.index > shard.count) {
     place.fail("shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) +
                " is not one of 1..count");
@@ -48,20 +45,6 @@ void merge_section(nlohmann::json& merged, const std::vector<nlohmann::json>& re
   if (out.is_null()) return;
   if (sources.size() > 1) out["source"] = sources;
   merged[section] = out;
-}
-
-void recount_suites(nlohmann::json& suites) {
-  int passed = 0, failed = 0, skipped = 0;
-  double seconds = 0;
-  for (const auto& t : suites["tests"]) {
-    const auto status = t.value("status", std::string());
-    passed += status == "pass";
-    failed += status == "fail";
-    skipped += status == "skip";
-    seconds += t.value("seconds", 0.0);
-  }
-  suites["summary"] = {{"passed", passed}, {"failed", failed}, {"skipped", skipped},
-                       {"total", static_cast<int>(suites["tests"].size())}, {"seconds", seconds}};
 }
 
 }  // namespace
@@ -154,7 +137,7 @@ nlohmann::json merge_reports(const std::vector<std::string>& paths, const std::v
   auto merged = report_json(cases, reports.front()["environment"], command);
   merged["merged_from"] = merged_from;
   merge_section(merged, reports, "suites", "tests");
-  if (merged.contains("suites")) recount_suites(merged["suites"]);
+  if (merged.contains("suites")) merged["suites"]["summary"] = suites_summary(merged["suites"]["tests"]);
   merge_section(merged, reports, "long_sequence", "series");
   merge_section(merged, reports, "benchmarks", "results");
   return merged;

@@ -166,4 +166,12 @@ void decide(CaseResult& result) {
   }
 }
 
+CaseResult error_result(const std::string& file, const std::string& message) {
+  CaseResult r;
+  r.file = file;
+  r.status = Status::Error;
+  r.message = message;
+  return r;
+}
+
 }  // namespace ttt::harness

@@ -124,6 +124,10 @@ struct CaseResult {
   std::string line() const;
 };
 
+// The result for a file that could not be judged (missing, refused by its manifest, or its
+// own process crashed): status ERROR, the file, and why.
+CaseResult error_result(const std::string& file, const std::string& message);
+
 // Sets status from the comparisons: PASS when every one passed, else FAIL.
 void decide(CaseResult& result);
 

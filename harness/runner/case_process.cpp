@@ -16,7 +16,6 @@
 #include <memory>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <thread>
 
 extern char** environ;
@@ -27,11 +26,7 @@ namespace ttt::harness {
 namespace {
 
 nlohmann::json error_case(const std::string& file, const std::string& message) {
-  CaseResult r;
-  r.file = file;
-  r.status = Status::Error;
-  r.message = message;
-  return case_json(r);
+  return case_json(error_result(file, message));
 }
 
 std::string self_executable() {
@@ -76,10 +71,6 @@ std::string last_lines(const fs::path& log, int count) {
   }
   return joined.empty() ? "(nothing)" : joined;
 }
-
-}  // namespace
-
-namespace {
 
 // One child process running one fixture.
 struct Child {

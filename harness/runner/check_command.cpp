@@ -21,14 +21,6 @@ namespace fs = std::filesystem;
 namespace ttt::harness {
 namespace {
 
-CaseResult error_result(const std::string& file, const std::string& message) {
-  CaseResult r;
-  r.file = file;
-  r.status = Status::Error;
-  r.message = message;
-  return r;
-}
-
 bool is_fixture_file(const fs::path& p) { return p.extension() == ".h5"; }
 
 // Empty when a CUDA device is there and runs a kernel; otherwise what is wrong.
@@ -161,7 +153,6 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
   child.jobs = options.jobs;
 
   // Each file's manifest first; an untrusted file is an ERROR in its place in the order.
-  std::vector<std::string> trusted;
   std::vector<std::string> trust(files.size(), "not checked");
   std::vector<std::optional<nlohmann::json>> refused(files.size());
   for (std::size_t i = 0; i < files.size(); ++i) {

@@ -3,6 +3,8 @@
 // carry repetitions of both the C++ layer and the reference: a planted 15% slowdown of the
 // layer is a regression; the same run on a machine that got 20% slower for both sides is not;
 // a fall within the noise is a note, not a regression.
+#include "report_test_support.h"
+
 #include <reports/bench_stats.h>
 #include <reports/report_diff.h>
 
@@ -38,15 +40,9 @@ TEST(MannWhitneyU, ExactTwoSidedPValues) {
   EXPECT_EQ(harness::mann_whitney_u({}, {1}).p_value, 1);
 }
 
-// One benchmark case of bench/run with five repetitions: `tokens` per iteration, each
-// repetition's seconds = base_seconds * (1 + jitter[i]).
+// The L = 2048 prefill with one repetition per jitter (report_test_support.h).
 json result(const std::string& impl, double base_seconds, const std::vector<double>& jitter) {
-  json seconds = json::array();
-  for (double j : jitter) seconds.push_back(base_seconds * (1 + j));
-  const double tokens = 2048;
-  return {{"name", "prefill/linear/float32/cpu/B:1/L:2048/threads:1"}, {"impl", impl}, {"layer_type", "linear"},
-          {"dtype", "float32"}, {"device", "cpu"}, {"batch", 1}, {"seq_len", 2048}, {"threads", 1},
-          {"tokens_per_iteration", tokens}, {"seconds_all", seconds}, {"tokens_per_s", tokens / base_seconds}};
+  return bench_result(impl, 2048, base_seconds, jitter);
 }
 
 json report_with(const json& cpp, const json& reference) {

@@ -25,12 +25,7 @@ const std::vector<std::vector<double>> kJitter = {{0.00, 0.01, -0.01, 0.02, -0.0
 json bench_pair(double cpp_seconds, double ref_seconds, int night) {
   json results = json::array();
   for (const auto& [impl, seconds] : {std::pair<std::string, double>{"cpp", cpp_seconds}, {"reference", ref_seconds}}) {
-    json all = json::array();
-    for (double j : kJitter[(night + (impl == "cpp" ? 0 : 1)) % 3]) all.push_back(seconds * (1 + j));
-    results.push_back({{"name", "prefill/linear/float32/cpu/B:1/L:512/threads:1"}, {"impl", impl},
-                       {"layer_type", "linear"}, {"dtype", "float32"}, {"device", "cpu"}, {"batch", 1},
-                       {"seq_len", 512}, {"threads", 1}, {"tokens_per_iteration", 512}, {"seconds_all", all},
-                       {"tokens_per_s", 512 / seconds}});
+    results.push_back(bench_result(impl, 512, seconds, kJitter[(night + (impl == "cpp" ? 0 : 1)) % 3]));
   }
   return results;
 }

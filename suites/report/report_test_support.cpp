@@ -119,6 +119,16 @@ json synthetic_report() {
   };
 }
 
+json bench_result(const std::string& impl, int seq_len, double base_seconds, const std::vector<double>& jitter) {
+  json seconds = json::array();
+  for (double j : jitter) seconds.push_back(base_seconds * (1 + j));
+  const double tokens = seq_len;
+  return {{"name", "prefill/linear/float32/cpu/B:1/L:" + std::to_string(seq_len) + "/threads:1"},
+          {"impl", impl}, {"layer_type", "linear"}, {"dtype", "float32"}, {"device", "cpu"}, {"batch", 1},
+          {"seq_len", seq_len}, {"threads", 1}, {"tokens_per_iteration", tokens}, {"seconds_all", seconds},
+          {"tokens_per_s", tokens / base_seconds}};
+}
+
 std::string test_folder() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const auto folder = fs::path(TTT_REPORT_TEST_OUT) / (std::string(info->test_suite_name()) + "." + info->name());

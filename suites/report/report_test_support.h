@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace ttt::testing {
 
@@ -18,6 +19,11 @@ constexpr const char* kInjectedMessage = "</script><script>alert(2)</script> & <
 // Cases: 3 PASS (one bit-exact), 1 FAIL, 1 SKIP, 1 ERROR; suites: pass, fail, skip; two long
 // series (one over its bound, with a non-finite point); three benchmark cases.
 nlohmann::json synthetic_report();
+
+// One bench/run result of the TTT-Linear float32 CPU prefill at `seq_len` (batch 1, one
+// thread, `seq_len` tokens per iteration), a repetition per jitter: seconds_all[i] =
+// base_seconds * (1 + jitter[i]). For the benchmark statistics of `diff` and `history`.
+nlohmann::json bench_result(const std::string& impl, int seq_len, double base_seconds, const std::vector<double>& jitter);
 
 // A folder of its own for the running test (under the build tree), emptied first.
 std::string test_folder();
