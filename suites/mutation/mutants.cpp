@@ -208,6 +208,21 @@ class OneHeadScaled : public Base {
   }
 };
 
+// A prefill in chunks (TTTOptions::prefill_chunk_tokens) where every chunk's inner loop
+// starts from the layer's initial fast weights instead of those the previous chunk ended with.
+template <class Base>
+class ChunksRestartFastWeights : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& in, int64_t mini_batch_size,
+                                                   const FastWeights& init, bool dual_form) override {
+    if (!dual_form) return Base::inner_loop(in, mini_batch_size, init, dual_form);
+    return Base::inner_loop(in, mini_batch_size, this->initial_fast_weights(in.XV.size(0)), dual_form);
+  }
+};
+
 // The inner layer norm's mean and variance accumulated in bfloat16, every partial sum rounded
 // (a port that sums in the input's dtype where ATen's mean accumulates in float32).
 template <class Base>
@@ -258,6 +273,8 @@ std::vector<Mutant> all_mutants() {
        factory_of<BF16RopeAngles>(), /*fails_bf16_goldens=*/true},
       {0, "OneHeadScaled", "one head's inner-loop output 5% too large", "golden", factory_of<OneHeadScaled>(),
        /*fails_bf16_goldens=*/true},
+      {0, "ChunksRestartFastWeights", "a chunked prefill restarts every chunk from the initial fast weights", "long",
+       factory_of<ChunksRestartFastWeights>()},
       {0, "BF16NormStatistics", "the inner layer norm's mean and variance accumulated in bfloat16", "bf16",
        factory_of<BF16NormStatistics>(), /*fails_bf16_goldens=*/true},
   };

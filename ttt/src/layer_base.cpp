@@ -4,6 +4,8 @@
 
 #include "inner_math.h"
 
+#include <algorithm>
+
 namespace ttt {
 namespace F = torch::nn::functional;
 
@@ -259,12 +261,32 @@ torch::Tensor TTTBaseImpl::forward(const torch::Tensor& hidden_states, const tor
     TORCH_CHECK(cache->mini_batch_size() == K, "TTT layer: the cache was made for mini_batch_size ",
                 cache->mini_batch_size(), ", the layer uses ", K);
     cache->check_call(L);
+    FastWeights weights = cache->fast_weights();
+    return forward_span(hidden_states, position_ids, cache, weights);
   }
+  FastWeights weights = initial_fast_weights(B);
+  const auto chunk = options.share_qk() || options.prefill_chunk_tokens() == 0
+                         ? L
+                         : std::max<int64_t>(K, options.prefill_chunk_tokens() / K * K);
+  if (chunk >= L) return forward_span(hidden_states, position_ids, nullptr, weights);
+  // Chunk by chunk (see TTTOptions::prefill_chunk_tokens), each one written into its rows of
+  // the output; copy_ into slices records CopySlices, so autograd sees one output as before.
+  auto out = torch::empty({B, L, options.hidden_size()}, hidden_states.options());
+  for (int64_t start = 0; start < L; start += chunk) {
+    const auto end = std::min(L, start + chunk);
+    out.slice(1, start, end)
+        .copy_(forward_span(hidden_states.slice(1, start, end), position_ids.slice(1, start, end), nullptr, weights));
+  }
+  return out;
+}
 
+torch::Tensor TTTBaseImpl::forward_span(const torch::Tensor& hidden_states, const torch::Tensor& position_ids,
+                                        TTTCache* cache, FastWeights& weights) {
+  const auto L = hidden_states.size(1);
+  const auto K = options.mini_batch_size();
   const auto [XQ, XK, XV] = heads_qkv(hidden_states, position_ids, cache);
 
   const auto token_offset = cache != nullptr ? cache->seqlen_offset() % K : 0;
-  FastWeights weights = cache != nullptr ? cache->fast_weights() : initial_fast_weights(B);
   std::vector<torch::Tensor> outputs;
   // Full mini-batches in the dual form, then the remainder, continuing from the weights the
   // full mini-batches ended with (with a cache: in the primal form, keeping its gradients).
@@ -284,6 +306,7 @@ torch::Tensor TTTBaseImpl::forward(const torch::Tensor& hidden_states, const tor
     auto [out, last] = inner_loop(inputs, remainder, weights, /*dual_form=*/cache == nullptr);
     if (cache != nullptr) cache->update(last, remainder);
     outputs.push_back(std::move(out));
+    weights = std::move(last);
   }
 
   auto out = post_norm(outputs.size() == 1 ? outputs[0] : torch::cat(outputs, 1));

@@ -28,6 +28,8 @@ void TTTOptions::validate() const {
               "TTTOptions: rope_theta must be finite and positive, got ", rope_theta_);
   TORCH_CHECK(std::isfinite(ttt_base_lr_), "TTTOptions: ttt_base_lr must be finite, got ",
               ttt_base_lr_);
+  TORCH_CHECK(prefill_chunk_tokens_ >= 0, "TTTOptions: prefill_chunk_tokens must be 0 (no chunks) or positive, got ",
+              prefill_chunk_tokens_);
   TORCH_CHECK(conv_kernel_ > 0, "TTTOptions: conv_kernel must be positive, got ", conv_kernel_);
 }
 

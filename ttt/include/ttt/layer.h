@@ -127,6 +127,10 @@ class TTTBaseImpl : public torch::nn::Module {
 
  private:
   void check_inputs(const torch::Tensor& hidden_states, const torch::Tensor& position_ids) const;
+  // forward over one span of tokens (the whole call, or one prefill chunk) from `weights`,
+  // which it leaves as the span ends them: [B, L, C] -> [B, L, C].
+  torch::Tensor forward_span(const torch::Tensor& hidden_states, const torch::Tensor& position_ids,
+                             TTTCache* cache, FastWeights& weights);
   // Projection, [B, L, C] -> [B, H, L, f], and RoPE: the first steps of forward.
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> heads_qkv(const torch::Tensor& hidden_states,
                                                                      const torch::Tensor& position_ids,

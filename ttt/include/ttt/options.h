@@ -33,6 +33,13 @@ struct TTTOptions {
   // The reference always rotates; false skips the rotation of Q and K, nothing else changes.
   // Read on every forward call, so flipping it on a live module takes effect at once.
   TORCH_ARG(bool, use_rope) = true;
+  // A prefill without a cache longer than this many tokens runs chunk by chunk, each chunk
+  // starting from the fast weights the one before it ended with: the same sums as one pass
+  // (every chunk but the last is whole mini-batches), with per-token time and working memory
+  // that no longer grow with L, because each stage's operands stay in cache. Rounded down to
+  // a multiple of mini_batch_size (at least one mini-batch); 0: the whole sequence at once.
+  // Not used with share_qk (its causal convolutions would need the previous chunk's inputs).
+  TORCH_ARG(int64_t, prefill_chunk_tokens) = 2048;
 
  public:  // TORCH_ARG leaves the section private
   int64_t head_dim() const { return hidden_size_ / num_attention_heads_; }
