@@ -85,10 +85,30 @@ inline torch::Tensor inner_loop_output(const MiniBatchInputs& in, const std::vec
 // tokens before it, scaled by its token_eta) and the accumulated gradients, which the last
 // token's row carries to the next call.
 struct PrimalStep {
-  torch::Tensor W_bar;   // [B, H, K, in, out]
   torch::Tensor b_bar;   // [B, H, K, out]
   torch::Tensor grad_W;  // [B, H, K, in, out]
   torch::Tensor grad_b;  // [B, H, K, out]
+
+  // x [B, H, K, in] through each token's own weights: x_t W_bar_t + b_bar_t.
+  torch::Tensor apply(const torch::Tensor& x) const {
+    if (W_bar.defined()) return torch::matmul(x.unsqueeze(3), W_bar).squeeze(3) + b_bar;
+    // One token: x (W - eta grad_W) as x W - eta (x grad_W), the same sum without writing
+    // W_bar, a [B, H, in, out] tensor bigger than L2, for every decoded token.
+    const auto B = x.size(0), H = x.size(1), in = x.size(3), out = grad_W.size(-1);
+    const auto rows = x.reshape({B * H, 1, in});
+    const auto xW = torch::bmm(rows, W_state.reshape({B * H, in, out}));
+    const auto xG = torch::bmm(rows, grad_W.reshape({B * H, in, out}));
+    return torch::addcmul(xW.view({B, H, 1, out}), xG.view({B, H, 1, out}), token_eta, /*value=*/-1) + b_bar;
+  }
+  // The last token's weights, [B, H, in, out]: the state the next mini-batch starts from.
+  torch::Tensor last_W() const {
+    if (W_bar.defined()) return W_bar.select(2, -1);
+    return torch::addcmul(W_state, grad_W.select(2, 0), token_eta.unsqueeze(-1).select(2, 0), /*value=*/-1);
+  }
+
+  torch::Tensor W_bar;    // [B, H, K, in, out] (several tokens), or undefined (one token:
+  torch::Tensor W_state;  // W_bar = W_state - token_eta grad_W, from these two)
+  torch::Tensor token_eta;
 };
 
 inline PrimalStep primal_step(const torch::Tensor& X, const torch::Tensor& grad_Z, const torch::Tensor& tril_lr,
@@ -101,15 +121,15 @@ inline PrimalStep primal_step(const torch::Tensor& X, const torch::Tensor& grad_
     // A decode step. The [in, out] weight tensors are the only large operands, and touching
     // them is what a token costs (12 heads x 64 x 256 floats for TTT-MLP's W1, bigger than
     // L2), so each is read or written as few times as possible: grad_W = W_grad + (lr x)^T g
-    // in one baddbmm, W_bar = W_state - eta grad_W in one addcmul. Same sums as the general
-    // path below with lr applied to x before the outer product.
+    // in one addcmul pass (an out-of-place baddbmm copies W_grad first), and W_bar never
+    // written (apply, last_W). Same sums as the general path below, lr applied to x first.
     const auto B = X.size(0), H = X.size(1), in = X.size(3), out = grad_Z.size(3);
-    const auto lr_x = (tril_lr * X).reshape({B * H, in, 1});  // tril_lr: [B, H, 1, 1]
-    s.grad_W = torch::baddbmm(W_grad.reshape({B * H, in, out}), lr_x, grad_Z.reshape({B * H, 1, out}))
-                   .view({B, H, 1, in, out});
+    const auto lr_x = (tril_lr * X).reshape({B, H, 1, in, 1});  // tril_lr: [B, H, 1, 1]
+    s.grad_W = torch::addcmul(W_grad.unsqueeze(2), lr_x, grad_Z.reshape({B, H, 1, 1, out}));
     s.grad_b = torch::addcmul(b_grad, tril_lr, grad_Z);
-    s.W_bar = torch::addcmul(W_state.unsqueeze(2), s.grad_W, token_eta.unsqueeze(-1), /*value=*/-1);
     s.b_bar = torch::addcmul(b_state, s.grad_b, token_eta, /*value=*/-1);
+    s.W_state = W_state;
+    s.token_eta = token_eta;  // [B, H, 1, 1]
     return s;
   }
   s.grad_W = torch::einsum("bhnk,bhkij->bhnij", {tril_lr, torch::einsum("bhki,bhkj->bhkij", {X, grad_Z})}) +

@@ -301,8 +301,10 @@ torch::Tensor TTTBaseImpl::forward_span(const torch::Tensor& hidden_states, cons
     weights = std::move(last);
   }
   if (remainder > 0) {
-    const auto inputs = mini_batch_inputs(XQ.slice(2, full), XK.slice(2, full), XV.slice(2, full),
-                                          hidden_states.slice(1, full), remainder, token_offset);
+    auto inputs = mini_batch_inputs(XQ.slice(2, full), XK.slice(2, full), XV.slice(2, full),
+                                    hidden_states.slice(1, full), remainder, token_offset);
+    // TTTCache::update keeps the weights only when the call ends on a mini-batch boundary
+    inputs.keeps_last_weights = cache == nullptr || (cache->seqlen_offset() + L) % K == 0;
     auto [out, last] = inner_loop(inputs, remainder, weights, /*dual_form=*/cache == nullptr);
     if (cache != nullptr) cache->update(last, remainder);
     outputs.push_back(std::move(out));

@@ -50,9 +50,11 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
           in.ttt_lr_eta.select(2, i).expand({B, H, mini_batch_size, mini_batch_size}));
       const auto token_eta = in.token_eta.select(2, i);  // [B, H, K, 1]
       const auto step1 = detail::primal_step(X1, grad_Z1, tril_lr, token_eta, W1_state, b1_state, W1_grad, b1_grad);
-      z_bar[i] = torch::matmul(XQ.unsqueeze(3), step1.W_bar).squeeze(3) + step1.b_bar;
-      W1_state = step1.W_bar.select(2, -1);
-      b1_state = step1.b_bar.slice(2, mini_batch_size - 1);
+      z_bar[i] = step1.apply(XQ);
+      if (in.keeps_last_weights) {
+        W1_state = step1.last_W();
+        b1_state = step1.b_bar.slice(2, mini_batch_size - 1);
+      }
       W1_grad = step1.grad_W.select(2, -1);
       b1_grad = step1.grad_b.slice(2, mini_batch_size - 1);
     }

@@ -67,14 +67,16 @@ std::pair<torch::Tensor, FastWeights> TTTMLPImpl::inner_loop(const MiniBatchInpu
       const auto token_eta = in.token_eta.select(2, i);  // [B, H, K, 1]
       const auto step2 = detail::primal_step(X2, grad_Z2, tril_lr, token_eta, W2_state, b2_state, W2_grad, b2_grad);
       const auto step1 = detail::primal_step(X1, grad_Z1, tril_lr, token_eta, W1_state, b1_state, W1_grad, b1_grad);
-      const auto X2_bar = gelu_tanh(torch::matmul(XQ.unsqueeze(3), step1.W_bar).squeeze(3) + step1.b_bar);
-      z_bar[i] = torch::matmul(X2_bar.unsqueeze(3), step2.W_bar).squeeze(3) + step2.b_bar;
+      const auto X2_bar = gelu_tanh(step1.apply(XQ));
+      z_bar[i] = step2.apply(X2_bar);
 
       const auto last_token = mini_batch_size - 1;
-      W1_state = step1.W_bar.select(2, -1);
-      b1_state = step1.b_bar.slice(2, last_token);
-      W2_state = step2.W_bar.select(2, -1);
-      b2_state = step2.b_bar.slice(2, last_token);
+      if (in.keeps_last_weights) {
+        W1_state = step1.last_W();
+        b1_state = step1.b_bar.slice(2, last_token);
+        W2_state = step2.last_W();
+        b2_state = step2.b_bar.slice(2, last_token);
+      }
       W1_grad = step1.grad_W.select(2, -1);
       b1_grad = step1.grad_b.slice(2, last_token);
       W2_grad = step2.grad_W.select(2, -1);

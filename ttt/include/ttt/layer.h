@@ -34,6 +34,10 @@ struct MiniBatchInputs {
   torch::Tensor eta;         // [B, H, N, K, K] token_eta * ttt_lr_eta
   torch::Tensor token_eta;   // [B, H, N, K, 1]
   torch::Tensor ttt_lr_eta;  // [B, H, N, 1, K]
+  // false when the caller keeps only the gradients this call carries on (a decode token that
+  // does not complete its mini-batch: the weights stay at the last boundary), so the primal
+  // form may skip the last token's weights and hand back the ones it started from.
+  bool keeps_last_weights = true;
 };
 
 class TTTBaseImpl : public torch::nn::Module {
