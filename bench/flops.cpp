@@ -112,4 +112,16 @@ FlopCount layer_flops(LayerType type, const TTTOptions& options, int64_t batch, 
   return n;
 }
 
+double decode_step_bytes(LayerType type, const TTTOptions& options, int64_t batch, int64_t dtype_bytes) {
+  const double C = static_cast<double>(options.hidden_size());
+  const double H = static_cast<double>(options.num_attention_heads());
+  const double f = static_cast<double>(options.head_dim());
+  const double F = 4 * f;
+  const double projections = (options.share_qk() ? 3 : 4) * C * C + (options.use_gate() ? C * C : 0);
+  const double lr_gate = H * C;
+  // states and their carried gradients: two of each
+  const double fast = type == LayerType::Linear ? 2 * H * (f * f + f) : 2 * H * (f * F + F + F * f + f);
+  return (projections + lr_gate + static_cast<double>(batch) * fast) * static_cast<double>(dtype_bytes);
+}
+
 }  // namespace ttt::bench

@@ -39,6 +39,13 @@ inline FlopCount decode_token_flops(LayerType type, const TTTOptions& options, i
   return layer_flops(type, options, batch, 1, /*cached=*/true);
 }
 
+// The bytes one decode step over `batch` rows must at least read, in a dtype of
+// `dtype_bytes`: every weight its products touch, once. The Q, K, V, output (and gate)
+// projections and the learning-rate gate's weight are shared by the rows; the fast weights and
+// the gradients they carry between tokens (W1, b1, + W2, b2 for TTT-MLP) are per row. Per
+// token, over the machine's streaming rate, this is the decode memory floor (bench/run).
+double decode_step_bytes(LayerType type, const TTTOptions& options, int64_t batch, int64_t dtype_bytes);
+
 // Inner loop of one (batch row, head) over one mini-batch of k tokens, head_dim f.
 double inner_dual_flops(LayerType type, double f, double k);
 double inner_primal_flops(LayerType type, double f, double k);

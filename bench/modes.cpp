@@ -84,6 +84,10 @@ void profile_stages(Layer& layer, const TTTOptions& options, LayerType type, int
                                         "inner loop (dual form)", "post_norm", "o_proj"};
   std::map<std::string, std::vector<double>> times;
   std::vector<double> forward_times;
+  // The stages are those of one pass over L tokens; forward() is timed the same way. A longer
+  // prefill runs in chunks (TTTOptions::prefill_chunk_tokens), each one such pass.
+  const auto chunk_tokens = layer.options.prefill_chunk_tokens();
+  layer.options.prefill_chunk_tokens(0);
   torch::Tensor assembled;
   for (int r = 0; r < repeats + 1; ++r) {  // run 0 is a warm-up
     std::vector<double> t;
@@ -122,6 +126,7 @@ void profile_stages(Layer& layer, const TTTOptions& options, LayerType type, int
     forward_times.push_back(whole);
   }
 
+  layer.options.prefill_chunk_tokens(chunk_tokens);
   const auto flops = layer_flops(type, options, B, L);
   const std::map<std::string, double> stage_flops{{"projections (q, k, v)", flops.projections},
                                                   {"split heads", 0},
@@ -133,7 +138,7 @@ void profile_stages(Layer& layer, const TTTOptions& options, LayerType type, int
   auto best = [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); };
   double sum = 0;
   for (const auto& s : stages) sum += best(times[s]);
-  std::printf("\nstages of one %s prefill, L=%lld, float32, CPU, %d thread(s); best and median of %d runs\n",
+  std::printf("\nstages of one %s prefill, L=%lld in one pass, float32, CPU, %d thread(s); best and median of %d runs\n",
               to_string(type).c_str(), static_cast<long long>(L), torch::get_num_threads(), repeats);
   std::printf("  %-30s %10s %10s %7s %10s %10s\n", "stage", "best ms", "median ms", "share", "GFLOP", "GFLOP/s");
   for (const auto& s : stages) {
@@ -272,17 +277,21 @@ int run_profile(const std::string& spec, int threads, int repeats) {
   const auto options = model_125m_options();
   const auto colon = spec.find(':');
   if (colon != std::string::npos && spec.substr(colon + 1).rfind("decode", 0) == 0) {
-    // TYPE:decode[P]: one mini-batch cycle of single-token calls after a P-token prompt
+    // TYPE:decode[P][xB]: one mini-batch cycle of single-token calls of B rows after a P-token prompt
     const auto type = layer_type_from_string(spec.substr(0, colon));
     const auto rest = spec.substr(colon + 1 + 6);
-    const int64_t prompt = rest.empty() ? 2048 : std::stoll(rest);
+    const auto x = rest.find('x');
+    const auto prompt_text = rest.substr(0, x);
+    const int64_t prompt = prompt_text.empty() ? 2048 : std::stoll(prompt_text);
+    const int64_t batch = x == std::string::npos ? 1 : std::stoll(rest.substr(x + 1));
+    TORCH_CHECK(prompt >= 1 && batch >= 1, "--ttt_profile: TYPE:decode[P][xB] needs positive P and B, got ", spec);
     const auto K = options.mini_batch_size();
     auto layer = random_layer(type, options, torch::kFloat32, 20240611, torch::kCPU);
-    TTTCache cache(*layer, 1);
-    forward_cached(*layer, cache, random_hidden(1, prompt, options.hidden_size(), torch::kFloat32, 7, torch::kCPU));
+    TTTCache cache(*layer, batch);
+    forward_cached(*layer, cache, random_hidden(batch, prompt, options.hidden_size(), torch::kFloat32, 7, torch::kCPU));
     const auto saved = cache.tensors();  // the layer replaces cache tensors, never writes into them
     const auto offset = cache.seqlen_offset();
-    const auto tokens = random_hidden(1, K, options.hidden_size(), torch::kFloat32, 8, torch::kCPU);
+    const auto tokens = random_hidden(batch, K, options.hidden_size(), torch::kFloat32, 8, torch::kCPU);
     auto cycle = [&] {
       for (int64_t t = 0; t < K; ++t) forward_cached(*layer, cache, tokens.slice(1, t, t + 1));
     };
@@ -291,15 +300,15 @@ int run_profile(const std::string& spec, int threads, int repeats) {
       cache.restore(saved, offset);
       const auto start = std::chrono::steady_clock::now();
       cycle();
-      if (r > 0) times.push_back(seconds_since(start) / static_cast<double>(K));
+      if (r > 0) times.push_back(seconds_since(start) / static_cast<double>(K * batch));
     }
     const double per_token = median(times);
-    const auto flops = decode_token_flops(type, options, 1);
-    std::printf("\n%s decode after a %lld-token prompt, float32, CPU, %d thread(s): %.3f ms/token "
-                "(%.0f tokens/s, %.3f MFLOP/token, %.2f GFLOP/s); median of %d cycles of %lld tokens\n",
-                to_string(type).c_str(), static_cast<long long>(prompt), torch::get_num_threads(), per_token * 1e3,
-                1.0 / per_token, flops.total() / 1e6, flops.total() / per_token / 1e9, std::max(1, repeats),
-                static_cast<long long>(K));
+    const auto flops = decode_token_flops(type, options, batch).total() / static_cast<double>(batch);
+    std::printf("\n%s decode of %lld row(s) after a %lld-token prompt, float32, CPU, %d thread(s): %.3f ms/token "
+                "(%.0f tokens/s, %.3f MFLOP/token, %.2f GFLOP/s); median of %d cycles of %lld calls\n",
+                to_string(type).c_str(), static_cast<long long>(batch), static_cast<long long>(prompt),
+                torch::get_num_threads(), per_token * 1e3, 1.0 / per_token, flops / 1e6, flops / per_token / 1e9,
+                std::max(1, repeats), static_cast<long long>(K));
     cache.restore(saved, offset);
     profile_ops("one decode cycle of " + std::to_string(K) + " tokens", [&] {
       cache.restore(saved, offset);

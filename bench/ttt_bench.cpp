@@ -5,7 +5,11 @@
 // reference under the very same names).
 //
 //   prefill  one forward over B x L tokens without a cache (dual form), per iteration
-//   decode   one mini-batch cycle of single-token cached calls after a P-token prompt
+//   decode   one mini-batch cycle of single-token cached calls after a P-token prompt, B rows
+//   stream   a read of 256 MiB, far beyond the caches: the machine's streaming rate, which
+//            the decode memory floor divides a token's bytes by (flops.h decode_step_bytes);
+//            and a read of one B = 1 decode step's bytes, again and again: the same floor
+//            where those bytes stay in cache
 //   rope     rope_tables_for + rotation of Q and K (rotate_qkv) over L tokens
 //   check    ttt-harness check over the committed fixtures, in process
 //   gemm     one float32/bfloat16 matrix product of the projection's shape: the machine's
@@ -15,12 +19,13 @@
 //   --ttt_threads=N            intra-op threads (torch::set_num_threads), default 1
 //   --ttt_lengths=512,2048     prefill lengths, default 512,2048,8192
 //   --ttt_decode_prompt=P      decode prompt length, default 2048
+//   --ttt_decode_batches=1,16  decode batch sizes, default 1
 //   --ttt_no_cuda              do not register CUDA cases even when a GPU is there
 //   --ttt_fixtures=DIR         fixtures for the check case, default the committed ones
 //   --ttt_environment          print the environment JSON and exit
 //   --ttt_peak_rss=TYPE:L      one prefill in this process, print its memory as JSON, exit
 //   --ttt_profile=TYPE:L       where one prefill spends its time (stages, ATen ops), exit
-//   --ttt_profile=TYPE:decode  the same for decode (per-token time, ATen ops), exit
+//   --ttt_profile=TYPE:decode[P][xB]  the same for decode after a P-token prompt, B rows (default 2048, 1)
 //   --ttt_profile_repeats=N    runs the profile takes the median of, default 5
 
 #include "bench/bench_support.h"
@@ -55,6 +60,7 @@ struct Settings {
   int threads = 1;
   std::vector<int64_t> lengths{512, 2048, 8192};
   int64_t decode_prompt = 2048;
+  std::vector<int64_t> decode_batches{1};
   bool cuda = true;
   std::string fixtures = TTT_FIXTURES_DIR;
   std::string peak_rss;
@@ -80,6 +86,9 @@ Settings parse_settings(int& argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   app.add_option("--ttt_decode_prompt", s.decode_prompt, "decode prompt length")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  app.add_option("--ttt_decode_batches", s.decode_batches, "decode batch sizes, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   app.add_flag_callback("--ttt_no_cuda", [&] { s.cuda = false; }, "do not register CUDA cases even when a GPU is there");
   app.add_option("--ttt_fixtures", s.fixtures, "fixtures for the check case")->check(CLI::ExistingDirectory);
   app.add_flag("--ttt_environment", s.environment, "print the environment JSON and exit");
@@ -122,9 +131,11 @@ std::string case_name(const std::string& kind, const std::string& layer, torch::
 // The per-iteration work of a case and what it is worth. Counters: tokens and flops per
 // iteration (bench/run divides them by the real time per iteration), and the same as rates
 // for the console.
-void set_counters(benchmark::State& state, double tokens, double flops, int64_t batch, int64_t seq_len) {
+void set_counters(benchmark::State& state, double tokens, double flops, int64_t batch, int64_t seq_len,
+                  double bytes = 0) {
   using benchmark::Counter;
   state.counters["tokens"] = tokens;
+  if (bytes > 0) state.counters["bytes"] = bytes;
   state.counters["flops"] = flops;
   state.counters["batch"] = static_cast<double>(batch);
   state.counters["seq_len"] = static_cast<double>(seq_len);
@@ -195,7 +206,7 @@ std::map<std::string, torch::Tensor> clones(const std::map<std::string, torch::T
   return out;
 }
 
-void decode_cycle(DecodeCase& c, const torch::Device& device) {
+void decode_cycle(DecodeCase& c, const torch::Device& device) {  // K calls of B rows
   const auto K = c.tokens.size(1);
   for (int64_t t = 0; t < K; ++t) {
     auto out = forward_cached(*c.layer, *c.cache, c.tokens.slice(1, t, t + 1));
@@ -205,7 +216,7 @@ void decode_cycle(DecodeCase& c, const torch::Device& device) {
 }
 
 void bm_decode(benchmark::State& state, const std::string& name, LayerType type, torch::ScalarType dtype,
-               torch::Device device, int64_t prompt) {
+               torch::Device device, int64_t prompt, int64_t batch) {
   c10::InferenceMode inference;
   const auto options = model_125m_options();
   const auto K = options.mini_batch_size();
@@ -213,11 +224,11 @@ void bm_decode(benchmark::State& state, const std::string& name, LayerType type,
     c10::InferenceMode inner;
     DecodeCase p;
     p.layer = random_layer(type, options, dtype, kLayerSeed, device);
-    p.cache = std::make_unique<TTTCache>(*p.layer, kBatch);
-    forward_cached(*p.layer, *p.cache, random_hidden(kBatch, prompt, options.hidden_size(), dtype, kInputSeed, device));
+    p.cache = std::make_unique<TTTCache>(*p.layer, batch);
+    forward_cached(*p.layer, *p.cache, random_hidden(batch, prompt, options.hidden_size(), dtype, kInputSeed, device));
     p.saved = clones(p.cache->tensors());
     p.offset = p.cache->seqlen_offset();
-    p.tokens = random_hidden(kBatch, K, options.hidden_size(), dtype, kInputSeed + 1, device);
+    p.tokens = random_hidden(batch, K, options.hidden_size(), dtype, kInputSeed + 1, device);
     decode_cycle(p, device);  // warm-up: excluded
     p.cache->restore(clones(p.saved), p.offset);
     return p;
@@ -229,8 +240,36 @@ void bm_decode(benchmark::State& state, const std::string& name, LayerType type,
     c.cache->restore(clones(c.saved), c.offset);
     state.ResumeTiming();
   }
-  set_counters(state, static_cast<double>(kBatch * K), K * decode_token_flops(type, options, kBatch).total(), kBatch,
-               prompt);
+  set_counters(state, static_cast<double>(batch * K), K * decode_token_flops(type, options, batch).total(), batch,
+               prompt, K * decode_step_bytes(type, options, batch, torch::elementSize(dtype)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read bandwidth: one sum over `bytes` of contiguous data per iteration. At a decode step's
+// size the data stays in cache between iterations as the decode's weights do between tokens,
+// so this is the rate that step's reads could at best run at; tokens = 1, so tokens/s is the
+// floor's tokens/s.
+struct StreamCase {
+  torch::Tensor data;
+};
+
+void bm_stream(benchmark::State& state, const std::string& name, torch::ScalarType dtype, torch::Device device,
+               double bytes) {
+  c10::InferenceMode inference;
+  auto& c = prepared_for<StreamCase>(name, [&] {
+    StreamCase p;
+    const auto elements = static_cast<int64_t>(bytes) / static_cast<int64_t>(torch::elementSize(dtype));
+    p.data = torch::ones({elements}, torch::dtype(dtype).device(device));
+    p.data.sum();
+    synchronize(device);
+    return p;
+  });
+  for (auto _ : state) {
+    auto total = c.data.sum();
+    synchronize(device);
+    benchmark::DoNotOptimize(total.data_ptr());
+  }
+  set_counters(state, 1, 0, 1, 0, static_cast<double>(c.data.nbytes()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,9 +411,23 @@ void register_cases() {
       }
     }
     for (const auto type : {LayerType::Linear, LayerType::MLP}) {
-      const auto name = case_name("decode", to_string(type), dtype, device,
-                                  "B:" + std::to_string(kBatch) + "/P:" + std::to_string(s.decode_prompt));
-      finish(benchmark::RegisterBenchmark(name.c_str(), bm_decode, name, type, dtype, device, s.decode_prompt));
+      for (const auto batch : s.decode_batches) {
+        const auto name = case_name("decode", to_string(type), dtype, device,
+                                    "B:" + std::to_string(batch) + "/P:" + std::to_string(s.decode_prompt));
+        finish(benchmark::RegisterBenchmark(name.c_str(), bm_decode, name, type, dtype, device, s.decode_prompt,
+                                            batch));
+      }
+    }
+    // the streaming rate (256 MiB), and the rate a B = 1 decode step's bytes are read at in cache
+    for (const auto type : {LayerType::Linear, LayerType::MLP}) {
+      const auto bytes = decode_step_bytes(type, options, 1, torch::elementSize(dtype));
+      const auto name = case_name("stream", to_string(type), dtype, device, "B:1");
+      finish(benchmark::RegisterBenchmark(name.c_str(), bm_stream, name, dtype, device, bytes));
+    }
+    {
+      const double bytes = 256.0 * 1024 * 1024;
+      const auto name = case_name("stream", "none", dtype, device, "MiB:256");
+      finish(benchmark::RegisterBenchmark(name.c_str(), bm_stream, name, dtype, device, bytes));
     }
     {
       const int64_t L = 2048;

@@ -5,7 +5,7 @@ Same case names, shapes, dtype and thread count as the C++ benchmarks, so that b
 put the two side by side (docs/PERFORMANCE.md):
 
   prefill/<linear|mlp>/<dtype>/<device>/B:1/L:<L>/threads:<N>   TTTLinear/TTTMLP(x, position_ids), no cache
-  decode/<linear|mlp>/<dtype>/<device>/B:1/P:<P>/threads:<N>    the reference's TTTCache: a P-token prompt,
+  decode/<linear|mlp>/<dtype>/<device>/B:<B>/P:<P>/threads:<N>  the reference's TTTCache: a P-token prompt,
                                                                 then one mini-batch cycle of single tokens
   rope/none/<dtype>/<device>/B:1/L:2048/threads:<N>             rotary_emb + permute_qk + apply_rotary_pos_emb
                                                                 + undo_permute_qk, as TTTBase.forward does
@@ -61,9 +61,9 @@ def make_layer(module, layer_type: str, dtype: torch.dtype, device: torch.device
     return layer.to(device)
 
 
-def hidden(length: int, dtype: torch.dtype, device: torch.device, seed: int) -> torch.Tensor:
+def hidden(length: int, dtype: torch.dtype, device: torch.device, seed: int, batch: int = BATCH) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(BATCH, length, MODEL_125M.hidden_size, generator=g).to(device=device, dtype=dtype)
+    return torch.randn(batch, length, MODEL_125M.hidden_size, generator=g).to(device=device, dtype=dtype)
 
 
 def synchronizer(device: torch.device):
@@ -112,9 +112,9 @@ class Cases:
     def name(self, kind, layer, dtype, device, keys):
         return f"{kind}/{layer}/{dtype}/{device.type}/{keys}/threads:{self.threads}"
 
-    def entry(self, name, kind, layer_type, dtype, device, seq_len, tokens, timing):
+    def entry(self, name, kind, layer_type, dtype, device, seq_len, tokens, timing, batch=BATCH):
         return {"name": name, "impl": "reference", "kind": kind, "layer_type": layer_type, "dtype": dtype,
-                "device": device.type, "batch": BATCH, "seq_len": seq_len,
+                "device": device.type, "batch": batch, "seq_len": seq_len,
                 "tokens_per_s": tokens / timing["seconds"], "seconds": timing["seconds"],
                 "cpu_seconds": timing["cpu_seconds"], "tokens_per_cpu_s": tokens / timing["cpu_seconds"],
                 "seconds_all": timing["seconds_all"], "cpu_seconds_all": timing["cpu_seconds_all"],
@@ -136,8 +136,9 @@ class Cases:
                     out.append((self.name("prefill", layer_type, dtype, device, f"B:{BATCH}/L:{length}"),
                                 lambda n, lt=layer_type, d=device, t=dtype, L=length: self.prefill(n, lt, d, t, L)))
             for layer_type in ("linear", "mlp"):
-                out.append((self.name("decode", layer_type, dtype, device, f"B:{BATCH}/P:{self.args.decode_prompt}"),
-                            lambda n, lt=layer_type, d=device, t=dtype: self.decode(n, lt, d, t)))
+                for batch in self.args.decode_batches:
+                    out.append((self.name("decode", layer_type, dtype, device, f"B:{batch}/P:{self.args.decode_prompt}"),
+                                lambda n, lt=layer_type, d=device, t=dtype, b=batch: self.decode(n, lt, d, t, b)))
             out.append((self.name("rope", "none", dtype, device, f"B:{BATCH}/L:{ROPE_LENGTH}"),
                         lambda n, d=device, t=dtype: self.rope(n, d, t)))
         return out
@@ -165,7 +166,7 @@ class Cases:
             t = self.timing(lambda: layer(x, position_ids=position_ids), device)
         return self.entry(name, "prefill", layer_type, dtype_name, device, length, BATCH * length, t)
 
-    def decode(self, name, layer_type, device, dtype_name):
+    def decode(self, name, layer_type, device, dtype_name, batch):
         """The reference's decode protocol (TTTModel.forward with a TTTCache): prompt at
         positions 0..P-1, offset += P; then single tokens at [[offset]], offset += 1. Each
         iteration decodes one whole mini-batch cycle (offsets P..P+K-1, the last one completes
@@ -175,12 +176,12 @@ class Cases:
         if P % K:
             raise SystemExit(f"--decode-prompt must be a multiple of the mini-batch size {K}")
         layer = make_layer(self.module, layer_type, dtype, device)
-        cache = make_cache(self.module, layer, BATCH)
+        cache = make_cache(self.module, layer, batch)
         for per_layer in cache.ttt_params_dict.values():  # the stand-in model says cpu
             per_layer[layer.layer_idx] = per_layer[layer.layer_idx].to(device)
-        tokens = hidden(K, dtype, device, 8)
+        tokens = hidden(K, dtype, device, 8, batch)
         with torch.inference_mode():
-            layer(hidden(P, dtype, device, 7), position_ids=torch.arange(P, device=device)[None], cache_params=cache)
+            layer(hidden(P, dtype, device, 7, batch), position_ids=torch.arange(P, device=device)[None], cache_params=cache)
             cache.seqlen_offset += P
             saved = {n: per_layer[layer.layer_idx].clone() for n, per_layer in cache.ttt_params_dict.items()}
 
@@ -196,7 +197,7 @@ class Cases:
                     cache.seqlen_offset += 1
 
             t = self.timing(cycle, device, prepare=restore)
-        e = self.entry(name, "decode", layer_type, dtype_name, device, P, BATCH * K, t)
+        e = self.entry(name, "decode", layer_type, dtype_name, device, P, batch * K, t, batch)
         return e
 
     def rope(self, name, device, dtype_name):
@@ -289,6 +290,7 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     p.add_argument("--lengths", default="512,2048,8192", help="prefill lengths (default 512,2048,8192)")
     p.add_argument("--decode-prompt", type=int, default=2048, help="decode prompt length (default 2048)")
+    p.add_argument("--decode-batches", default="1", help="decode batch sizes (default 1)")
     p.add_argument("--repetitions", type=int, default=5, help="timed repetitions per case; the median is kept")
     p.add_argument("--min-time", type=float, default=0.2, help="seconds each repetition runs at least")
     p.add_argument("--filter", default="", help="regular expression on case names (re.search)")
@@ -300,6 +302,7 @@ def parse_args(argv):
                    help="upstream checkout or bare git directory (default: as reference/generate.py)")
     args = p.parse_args(argv)
     args.lengths = [int(x) for x in args.lengths.split(",") if x]
+    args.decode_batches = [int(x) for x in args.decode_batches.split(",") if x]
     return args
 
 

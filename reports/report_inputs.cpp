@@ -59,6 +59,20 @@ void validate_one_benchmark(const nlohmann::json& result, const JsonPlace& place
   optional_integer_fields(result, place, {"batch", "seq_len"});
 }
 
+// bench/run's targets (optional): what is measured, its value (null: not measured in that
+// run), and met (null likewise); the page shows them as they are.
+void validate_one_target(const nlohmann::json& target, const JsonPlace& place) {
+  require_object(target, place);
+  string_member(target, "what", place);
+  for (const char* key : {"value", "met"}) {
+    const auto member = target.find(key);
+    if (member == target.end() || member->is_null()) continue;
+    const bool ok = std::string(key) == "met" ? member->is_boolean() : member->is_number();
+    if (!ok) place.at(key).fail(std::string("expected ") + (std::string(key) == "met" ? "true, false" : "a number") + " or null");
+  }
+  optional_string_fields(target, place, {"target", "limit"});
+}
+
 // An optional member that, when present, is an array of strings (a test's labels, a case's notes).
 void optional_string_array(const nlohmann::json& object, const char* key, const JsonPlace& place) {
   const auto member = object.find(key);
@@ -134,6 +148,7 @@ void validate_benchmarks(const nlohmann::json& section, const JsonPlace& place) 
   const auto environment = section.find("environment");
   if (environment != section.end() && !environment->is_null()) require_object(*environment, place.at("environment"));
   validate_each(section, "results", place, validate_one_benchmark);
+  if (section.contains("targets")) validate_each(section, "targets", place, validate_one_target);
 }
 
 namespace {

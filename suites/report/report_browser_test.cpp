@@ -142,6 +142,11 @@ TEST_F(Browser, SyntheticReportWithBaselineRendersEverythingAReviewerNeeds) {
   expect_contains(page.dom, "NOTE: config keys the contract does not define, judged without them: \"pre_conv\"=true");
   // The plots, drawn as inline SVG.
   for (const auto* plot : {"id=\"plot-margins\"", "id=\"plot-long\"", "id=\"plot-bench\""}) expect_contains(page.dom, plot);
+  // bench/run's targets, each with its value and the limit it is held to.
+  expect_contains(page.dom, "id=\"bench-targets\"");
+  expect_contains(page.dom, "<td>missed</td><td>prefill linear L=2048 FLOP/s / matmul rate (1 thread)</td><td>0.62 (best of 0.66)</td>");
+  expect_contains(page.dom, "<td>not measured</td>");
+  expect_contains(page.dom, "matmul 80.00GFLOP/s median (same run)");
   EXPECT_GE(count_of(page.dom, "<svg"), 4u);  // margins, two long series, benchmarks
   EXPECT_GE(count_of(page.dom, "<polyline"), 2u);
   // Every case in the sortable table.

@@ -176,6 +176,15 @@ TEST(ReportInputs, BenchmarksFoldInAndBadOnesAreRefused) {
   } catch (const ReportInputError& e) {
     EXPECT_STREQ(e.what(), (folder + "/impl.json: /results/1/impl: expected \"cpp\" or \"reference\", found \"jax\"").c_str());
   }
+  auto bad_target = good;
+  bad_target["targets"][0]["met"] = "yes";
+  write_json(folder + "/target.json", bad_target);
+  try {
+    harness::benchmarks_section(folder + "/target.json");
+    ADD_FAILURE() << "a target whose verdict is text was accepted";
+  } catch (const ReportInputError& e) {
+    EXPECT_STREQ(e.what(), (folder + "/target.json: /targets/0/met: expected true, false or null").c_str());
+  }
   auto no_figure = good;
   no_figure["results"][0].erase("tokens_per_s");
   write_json(folder + "/missing.json", no_figure);

@@ -115,7 +115,12 @@ json synthetic_report() {
         {"environment", {{"device_name", "Test CPU"}}},
         {"results",
          {bench_result("cpp", 512, 42000), bench_result("reference", 512, 21000), bench_result("cpp", 2048, 39000),
-          bench_result("reference", 2048, 26000), bench_result("cpp", 8192, 30000)}}}},
+          bench_result("reference", 2048, 26000), bench_result("cpp", 8192, 30000)}},
+        {"targets",
+         {{{"what", "prefill linear L=2048 FLOP/s / matmul rate (1 thread)"}, {"value", 0.62}, {"value_best", 0.66},
+           {"target", ">= 80%"}, {"met", false}, {"limit", "matmul 80.00GFLOP/s median (same run)"}},
+          {{"what", "prefill linear L=2048 tokens/s 2 threads / 1 thread"}, {"value", nullptr}, {"target", ">= 1.7"},
+           {"met", nullptr}, {"limit", "not measured: run bench/run --threads 1,2"}}}}}},
   };
 }
 
