@@ -445,7 +445,8 @@ def targets_summary(results: list[dict], scaling: list[dict], memory: list[dict]
                                name=name, value_best=r.get("matmul_fraction_best"),
                                met_best=(r["matmul_fraction_best"] >= goal) if "matmul_fraction_best" in r else None))
     for sc in scaling:
-        if sc["impl"] != "cpp" or sc["device"] != "cpu" or sc["dtype"] != "float32" or "ratio" not in sc:
+        if (sc["impl"] != "cpp" or sc["device"] != "cpu" or sc["dtype"] != "float32" or "ratio" not in sc
+                or sc["threads"] != one):  # the long lengths run at the first thread count only
             continue
         base = sc["per_token_us"][str(sc["from_len"])]
         rows.append(target_row(f"prefill {sc['layer_type']} per-token time L={sc['to_len']} / L={sc['from_len']} "
