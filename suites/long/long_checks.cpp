@@ -221,35 +221,6 @@ CheckResult internal_chunks_equal_one_shot(const Factory& factory) {
   return pass("a prefill in chunks equals one pass, L = 4103, float64: " + detail.str());
 }
 
-// With several intra-op threads the CPU scan runs groups of heads side by side, each group
-// with its own slice of the inner norm's weights: equal to one group (1 thread), in float64 to
-// the float64 policy, for 2 and 3 groups of the 4 heads.
-CheckResult head_groups_equal_one_group(const Factory& factory) {
-  const int64_t length = 203;  // whole mini-batches, then a remainder
-  const auto threads_before = torch::get_num_threads();
-  std::ostringstream detail;
-  std::string failure;
-  for (const auto type : {ttt::LayerType::Linear, ttt::LayerType::MLP}) {
-    auto layer = random_layer(factory, type, options(), torch::kFloat64, 77);
-    const auto x = random_hidden(2, length, 64, torch::kFloat64, 78);
-    const auto positions = positions_from(0, length);
-    c10::InferenceMode inference;
-    torch::set_num_threads(1);
-    const auto one_group = layer->forward(x, positions);
-    for (const int threads : {2, 3}) {
-      torch::set_num_threads(threads);
-      const auto rel = relative_difference(layer->forward(x, positions), one_group);
-      if (!(rel <= 1e-10) && failure.empty()) {  // the float64 policy
-        failure = ttt::to_string(type) + ": the scan in " + std::to_string(threads) +
-                  " groups of heads differs from one group by rel " + std::to_string(rel) + " > 1e-10 (float64)";
-      }
-      detail << ttt::to_string(type) << " " << threads << " groups rel " << rel << "; ";
-    }
-  }
-  torch::set_num_threads(threads_before);
-  return failure.empty() ? pass("the scan in groups of heads equals one group, float64: " + detail.str()) : fail(failure);
-}
-
 // Peak memory of one forward pass, measured in a fresh process (ttt-memprobe).
 struct Memory {
   double before_mb = 0, peak_mb = 0, cuda_peak_mb = 0;
@@ -302,7 +273,6 @@ std::vector<Check> long_checks() {
        [](const Factory& f) { return stability(f, 16384, torch::Device(torch::kCPU)); }},
       {"long", "ChunkedPrefillEqualsOneShot", false, false, chunked_equals_one_shot},
       {"long", "InternalChunksEqualOneShot", false, false, internal_chunks_equal_one_shot},
-      {"long", "HeadGroupsEqualOneGroup", false, false, head_groups_equal_one_group},
       {"long", "CpuPeakMemoryLinearInL", false, true,
        [](const Factory&) { return memory_linear({4096, 8192, 16384}, "cpu"); }},
       // The nightly tier's CPU run to the GPU tier's length, so that long-sequence stability

@@ -219,25 +219,7 @@ class ChunksRestartFastWeights : public Base {
   std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& in, int64_t mini_batch_size,
                                                    const FastWeights& init, bool dual_form) override {
     if (!dual_form) return Base::inner_loop(in, mini_batch_size, init, dual_form);
-    auto start = this->initial_fast_weights(in.XV.size(0));
-    for (auto& [name, t] : start) t = t.slice(1, in.first_head, in.first_head + in.XV.size(1));  // its heads' only
-    return Base::inner_loop(in, mini_batch_size, start, dual_form);
-  }
-};
-
-// A scan in groups of heads (several CPU threads) where every group takes the inner norm's
-// weights of the layer's first heads instead of its own.
-template <class Base>
-class HeadGroupsTakeFirstNormWeights : public Base {
- public:
-  using Base::Base;
-
- protected:
-  std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& in, int64_t mini_batch_size,
-                                                   const FastWeights& init, bool dual_form) override {
-    auto moved = in;
-    moved.first_head = 0;
-    return Base::inner_loop(moved, mini_batch_size, init, dual_form);
+    return Base::inner_loop(in, mini_batch_size, this->initial_fast_weights(in.XV.size(0)), dual_form);
   }
 };
 
@@ -293,8 +275,6 @@ std::vector<Mutant> all_mutants() {
        /*fails_bf16_goldens=*/true},
       {0, "ChunksRestartFastWeights", "a chunked prefill restarts every chunk from the initial fast weights", "long",
        factory_of<ChunksRestartFastWeights>()},
-      {0, "HeadGroupsTakeFirstNormWeights", "a scan in groups of heads takes the first heads' inner-norm weights",
-       "long", factory_of<HeadGroupsTakeFirstNormWeights>()},
       {0, "BF16NormStatistics", "the inner layer norm's mean and variance accumulated in bfloat16", "bf16",
        factory_of<BF16NormStatistics>(), /*fails_bf16_goldens=*/true},
   };

@@ -4,9 +4,6 @@
 
 #include "inner_math.h"
 
-#include <ATen/Parallel.h>
-#include <ATen/ThreadLocalState.h>
-
 #include <algorithm>
 
 namespace ttt {
@@ -104,12 +101,10 @@ FastWeights TTTBaseImpl::initial_fast_weights(int64_t batch_size) const {
   return weights;
 }
 
-std::pair<torch::Tensor, torch::Tensor> TTTBaseImpl::ttt_norm_params(const MiniBatchInputs& inputs) const {
-  const auto heads = inputs.XV.size(1);
+std::pair<torch::Tensor, torch::Tensor> TTTBaseImpl::ttt_norm_params() const {
+  const auto H = options.num_attention_heads();
   const auto f = options.head_dim();
-  const auto first = inputs.first_head;
-  return {ttt_norm_weight.slice(0, first, first + heads).reshape({heads, 1, f}),
-          ttt_norm_bias.slice(0, first, first + heads).reshape({heads, 1, f})};
+  return {ttt_norm_weight.reshape({H, 1, f}), ttt_norm_bias.reshape({H, 1, f})};
 }
 
 void TTTBaseImpl::check_inputs(const torch::Tensor& hidden_states, const torch::Tensor& position_ids) const {
@@ -285,55 +280,6 @@ torch::Tensor TTTBaseImpl::forward(const torch::Tensor& hidden_states, const tor
   return out;
 }
 
-namespace {
-
-// Heads [first, last) of per-head inputs or weights (dim 1 is the head).
-MiniBatchInputs heads_of(const MiniBatchInputs& in, int64_t first, int64_t last) {
-  MiniBatchInputs out = in;
-  for (auto* t : {&out.XQ, &out.XK, &out.XV, &out.eta, &out.token_eta, &out.ttt_lr_eta}) *t = t->slice(1, first, last);
-  out.first_head = in.first_head + first;
-  return out;
-}
-
-FastWeights heads_of(const FastWeights& weights, int64_t first, int64_t last) {
-  FastWeights out;
-  for (const auto& [name, t] : weights) out[name] = t.slice(1, first, last);
-  return out;
-}
-
-}  // namespace
-
-std::pair<torch::Tensor, FastWeights> TTTBaseImpl::inner_loop_by_head_groups(const MiniBatchInputs& in,
-                                                                             int64_t mini_batch_size,
-                                                                             const FastWeights& init, bool dual_form) {
-  // The scan is a chain of small products and elementwise steps over [B, H, K, f] tensors, too
-  // small for ATen to spread over threads, and the heads never meet inside it: with T intra-op
-  // threads, T groups of heads are scanned side by side (each op inside runs on one thread).
-  const auto H = in.XV.size(1);
-  const auto groups = std::min<int64_t>(at::get_num_threads(), H);
-  if (groups < 2 || !in.XV.device().is_cpu() || torch::GradMode::is_enabled() || at::in_parallel_region()) {
-    return inner_loop(in, mini_batch_size, init, dual_form);
-  }
-  std::vector<std::pair<torch::Tensor, FastWeights>> parts(groups);
-  const at::ThreadLocalState caller_state;  // InferenceMode and the rest are per thread
-  at::parallel_for(0, groups, 1, [&](int64_t begin, int64_t end) {
-    at::ThreadLocalStateGuard guard(caller_state);
-    for (int64_t g = begin; g < end; ++g) {
-      const auto first = g * H / groups, last = (g + 1) * H / groups;
-      parts[g] = inner_loop(heads_of(in, first, last), mini_batch_size, heads_of(init, first, last), dual_form);
-    }
-  });
-  std::vector<torch::Tensor> outputs;  // [B, N*K, heads*f] each, in head order
-  for (const auto& part : parts) outputs.push_back(part.first);
-  FastWeights last;
-  for (const auto& [name, t] : parts.front().second) {
-    std::vector<torch::Tensor> pieces;
-    for (const auto& part : parts) pieces.push_back(part.second.at(name));
-    last[name] = torch::cat(pieces, 1);
-  }
-  return {torch::cat(outputs, -1), std::move(last)};
-}
-
 torch::Tensor TTTBaseImpl::forward_span(const torch::Tensor& hidden_states, const torch::Tensor& position_ids,
                                         TTTCache* cache, FastWeights& weights) {
   const auto L = hidden_states.size(1);
@@ -349,7 +295,7 @@ torch::Tensor TTTBaseImpl::forward_span(const torch::Tensor& hidden_states, cons
   if (full > 0) {
     const auto inputs = mini_batch_inputs(XQ.slice(2, 0, full), XK.slice(2, 0, full), XV.slice(2, 0, full),
                                           hidden_states.slice(1, 0, full), K, token_offset);
-    auto [out, last] = inner_loop_by_head_groups(inputs, K, weights, /*dual_form=*/true);
+    auto [out, last] = inner_loop(inputs, K, weights, /*dual_form=*/true);
     if (cache != nullptr) cache->update(last, full);
     outputs.push_back(std::move(out));
     weights = std::move(last);

@@ -21,7 +21,7 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
   const auto B = in.XV.size(0);
   const auto H = in.XV.size(1);
   const auto N = in.XV.size(2);
-  const auto [ln_weight, ln_bias] = ttt_norm_params(in);
+  const auto [ln_weight, ln_bias] = ttt_norm_params();
   const detail::NormStatistics statistics = [this](const torch::Tensor& x) { return norm_statistics(x); };
 
   // Everything that does not depend on the carried weights, for all mini-batches at once.

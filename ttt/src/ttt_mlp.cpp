@@ -24,7 +24,7 @@ std::pair<torch::Tensor, FastWeights> TTTMLPImpl::inner_loop(const MiniBatchInpu
   const auto B = in.XV.size(0);
   const auto H = in.XV.size(1);
   const auto N = in.XV.size(2);
-  const auto [ln_weight, ln_bias] = ttt_norm_params(in);
+  const auto [ln_weight, ln_bias] = ttt_norm_params();
   const detail::NormStatistics statistics = [this](const torch::Tensor& x) { return norm_statistics(x); };
 
   const auto target = in.XV - in.XK;

@@ -38,8 +38,6 @@ struct MiniBatchInputs {
   // does not complete its mini-batch: the weights stay at the last boundary), so the primal
   // form may skip the last token's weights and hand back the ones it started from.
   bool keeps_last_weights = true;
-  // The layer's head these inputs' first head is (a group of heads scanned on its own thread).
-  int64_t first_head = 0;
 };
 
 class TTTBaseImpl : public torch::nn::Module {
@@ -128,16 +126,11 @@ class TTTBaseImpl : public torch::nn::Module {
   MiniBatchInputs mini_batch_inputs(const torch::Tensor& XQ, const torch::Tensor& XK,
                                     const torch::Tensor& XV, const torch::Tensor& X,
                                     int64_t mini_batch_size, int64_t token_offset) const;
-  // ttt_norm weight and bias of the inputs' heads, reshaped to [heads, 1, f].
-  std::pair<torch::Tensor, torch::Tensor> ttt_norm_params(const MiniBatchInputs& inputs) const;
+  // ttt_norm weight and bias reshaped to [H, 1, f].
+  std::pair<torch::Tensor, torch::Tensor> ttt_norm_params() const;
 
  private:
   void check_inputs(const torch::Tensor& hidden_states, const torch::Tensor& position_ids) const;
-  // inner_loop, with the heads split into groups scanned side by side, one per intra-op
-  // thread, when the CPU has several and nothing records gradients.
-  std::pair<torch::Tensor, FastWeights> inner_loop_by_head_groups(const MiniBatchInputs& inputs,
-                                                                  int64_t mini_batch_size, const FastWeights& init,
-                                                                  bool dual_form);
   // forward over one span of tokens (the whole call, or one prefill chunk) from `weights`,
   // which it leaves as the span ends them: [B, L, C] -> [B, L, C].
   torch::Tensor forward_span(const torch::Tensor& hidden_states, const torch::Tensor& position_ids,
