@@ -310,7 +310,7 @@ int run_profile(const std::string& spec, int threads, int repeats) {
                 torch::get_num_threads(), per_token * 1e3, 1.0 / per_token, flops / 1e6, flops / per_token / 1e9,
                 std::max(1, repeats), static_cast<long long>(K));
     cache.restore(saved, offset);
-    profile_ops("one decode cycle of " + std::to_string(K) + " tokens", [&] {
+    profile_ops("one decode cycle of " + std::to_string(K) + " calls of " + std::to_string(batch) + " row(s)", [&] {
       cache.restore(saved, offset);
       cycle();
     });

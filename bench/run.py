@@ -51,6 +51,11 @@ GBENCH_SUFFIX = re.compile(r"^(real_time|process_time|manual_time|min_time:.*|mi
                            r"repeats:.*|iterations:.*)$")
 
 
+def int_list(text: str) -> list[int]:
+    """'512,2048' -> [512, 2048]; '' -> []."""
+    return [int(x) for x in text.split(",") if x]
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="bench/run",
@@ -87,21 +92,21 @@ def parse_args(argv):
                    help="time with glibc's default mmap and trim thresholds (default: both sides keep freed memory)")
     p.add_argument("--reference", default=None, help="upstream checkout or bare git directory (see reference/README.md)")
     args = p.parse_args(argv)
-    args.threads = [int(t) for t in args.threads.split(",") if t]
+    args.threads = int_list(args.threads)
     if not args.threads or min(args.threads) < 1:
         p.error("--threads needs positive integers")
     if args.lengths:
-        args.lengths = [int(x) for x in args.lengths.split(",") if x]
+        args.lengths = int_list(args.lengths)
     else:
         args.lengths = QUICK_LENGTHS if args.quick else FULL_LENGTHS
     if args.long_lengths is None:
         args.long_lengths = [] if args.quick else FULL_LONG_LENGTHS
     else:
-        args.long_lengths = [int(x) for x in args.long_lengths.split(",") if x]
+        args.long_lengths = int_list(args.long_lengths)
     if args.decode_batches is None:
         args.decode_batches = QUICK_DECODE_BATCHES if args.quick else FULL_DECODE_BATCHES
     else:
-        args.decode_batches = [int(x) for x in args.decode_batches.split(",") if x]
+        args.decode_batches = int_list(args.decode_batches)
     if args.repetitions is None:
         args.repetitions = 1 if args.quick else 5
     if args.min_time is None:
@@ -433,6 +438,10 @@ def targets_summary(results: list[dict], scaling: list[dict], memory: list[dict]
     def cpp(name):
         return by.get((name, "cpp"), {})
 
+    def decode_case(layer_type, batch):  # whatever its prompt length
+        return next((n for (n, impl) in by if impl == "cpp" and n.startswith(f"decode/{layer_type}/float32/cpu/B:{batch}/")
+                     and n.endswith(f"/threads:{one}")), None)
+
     for layer_type, goal in MATMUL_FRACTION_TARGET.items():
         name = f"prefill/{layer_type}/float32/cpu/B:1/L:{BASE_LENGTH}/threads:1"
         r = cpp(name)
@@ -464,8 +473,7 @@ def targets_summary(results: list[dict], scaling: list[dict], memory: list[dict]
                                f"L={BASE_LENGTH}: {per[BASE_LENGTH]:.1f} KiB/token (same run)",
                                kib_per_token={str(L): v for L, v in sorted(per.items())}))
     for layer_type in ("linear", "mlp"):
-        name = next((n for (n, impl) in by if impl == "cpp" and n.startswith(f"decode/{layer_type}/float32/cpu/B:{DECODE_BATCH}/")
-                     and n.endswith(f"/threads:{one}")), None)
+        name = decode_case(layer_type, DECODE_BATCH)
         r, ref = cpp(name), by.get((name, "reference"), {})
         value = ratio_or_none(r.get("tokens_per_s"), ref.get("tokens_per_s"))
         limit = (f"reference {fmt_rate(ref['tokens_per_s'])} tokens/s (same run)" if ref.get("tokens_per_s")
@@ -476,8 +484,7 @@ def targets_summary(results: list[dict], scaling: list[dict], memory: list[dict]
                                value_best=ratio_or_none(r.get("tokens_per_s_best"), ref.get("tokens_per_s_best"))))
     stream = cpp(f"stream/none/float32/cpu/MiB:256/threads:{one}")
     for layer_type in ("linear", "mlp"):
-        name = next((n for (n, impl) in by if impl == "cpp" and n.startswith(f"decode/{layer_type}/float32/cpu/B:1/")
-                     and n.endswith(f"/threads:{one}")), None)
+        name = decode_case(layer_type, 1)
         r, in_cache = cpp(name), cpp(f"stream/{layer_type}/float32/cpu/B:1/threads:{one}")
         per_token = 1 / r["tokens_per_s"] if r.get("tokens_per_s") else None
         value = value_best = value_in_cache = None
@@ -611,9 +618,8 @@ def main(argv=None) -> int:
         if args.long_lengths and (not args.filter or any(
                 re.search(args.filter, f"prefill/{t}/float32/cpu/B:1/L:{L}/threads:{n}")
                 for t in ("linear", "mlp") for L in args.long_lengths for n in args.threads)):
-            for threads in args.threads[:1]:
-                rows, _ = run_cpp(binary, args, threads, workdir, long=True)
-                results += [r for r in rows if not args.filter or re.search(args.filter, r["name"])]
+            rows, _ = run_cpp(binary, args, args.threads[0], workdir, long=True)
+            results += [r for r in rows if not args.filter or re.search(args.filter, r["name"])]
     results = merge_rounds(results)
     memory_rows = []
     if not args.no_memory:

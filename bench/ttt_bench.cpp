@@ -245,10 +245,10 @@ void bm_decode(benchmark::State& state, const std::string& name, LayerType type,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Read bandwidth: one sum over `bytes` of contiguous data per iteration. At a decode step's
-// size the data stays in cache between iterations as the decode's weights do between tokens,
-// so this is the rate that step's reads could at best run at; tokens = 1, so tokens/s is the
-// floor's tokens/s.
+// Read rate: one sum over `bytes` of contiguous data per iteration (tokens = 1). Over 256 MiB
+// every read comes from memory: the streaming rate the decode memory floor divides by. Over a
+// decode step's bytes the data stays in cache between iterations, the best case for a decode
+// token whose weights stayed in cache since the last one.
 struct StreamCase {
   torch::Tensor data;
 };

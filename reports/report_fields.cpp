@@ -120,6 +120,14 @@ std::optional<double> optional_number(const nlohmann::json& parent, const std::s
   return it->get<double>();
 }
 
+std::optional<bool> optional_bool(const nlohmann::json& parent, const std::string& key, const JsonPlace& place) {
+  require_object(parent, place);
+  const auto it = parent.find(key);
+  if (it == parent.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) wrong_type(*it, "true or false", place.at(key));
+  return it->get<bool>();
+}
+
 int require_schema_version(const nlohmann::json& document, int newest, const JsonPlace& place) {
   const auto version = integer_member(document, "schema_version", place);
   if (version < 1 || version > newest) {

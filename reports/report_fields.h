@@ -45,6 +45,7 @@ bool bool_member(const nlohmann::json& parent, const std::string& key, const Jso
 std::string optional_string(const nlohmann::json& parent, const std::string& key, const JsonPlace& place,
                             const std::string& fallback = "");
 std::optional<double> optional_number(const nlohmann::json& parent, const std::string& key, const JsonPlace& place);
+std::optional<bool> optional_bool(const nlohmann::json& parent, const std::string& key, const JsonPlace& place);
 
 // A member of a document already validated, as text: "" when absent or not a string (for
 // reading, diffing and keying reports, never for validating them).

@@ -64,12 +64,8 @@ void validate_one_benchmark(const nlohmann::json& result, const JsonPlace& place
 void validate_one_target(const nlohmann::json& target, const JsonPlace& place) {
   require_object(target, place);
   string_member(target, "what", place);
-  for (const char* key : {"value", "met"}) {
-    const auto member = target.find(key);
-    if (member == target.end() || member->is_null()) continue;
-    const bool ok = std::string(key) == "met" ? member->is_boolean() : member->is_number();
-    if (!ok) place.at(key).fail(std::string("expected ") + (std::string(key) == "met" ? "true, false" : "a number") + " or null");
-  }
+  optional_number(target, "value", place);
+  optional_bool(target, "met", place);
   optional_string_fields(target, place, {"target", "limit"});
 }
 

@@ -1,7 +1,8 @@
 // Long-sequence stability. CPU tier to L = 16384 (to 131072 in the nightly tier), GPU tier to L = 131072: finite outputs,
 // bounded per-mini-batch output norms, float32/bf16 error against a float64 run that does
 // not grow with position beyond the stated bound, chunked prefill (with a cache, and the
-// layer's own chunks) equal to one-shot, peak memory at most linear in L. The error-versus-position series goes to $TTT_REPORT_DIR for reports.
+// layer's own chunks) equal to one-shot, peak memory at most linear in L. The
+// error-versus-position series goes to $TTT_REPORT_DIR for reports.
 #include "suites/support/check.h"
 #include "suites/support/test_support.h"
 
@@ -216,7 +217,6 @@ CheckResult internal_chunks_equal_one_shot(const Factory& factory) {
       }
       detail << ttt::to_string(type) << " chunk " << chunk << " rel " << rel << "; ";
     }
-    layer->options.prefill_chunk_tokens(chunk_default);
   }
   return pass("a prefill in chunks equals one pass, L = 4103, float64: " + detail.str());
 }

@@ -70,10 +70,9 @@ void TTTCache::check_call(int64_t tokens) const {
 void TTTCache::update(const FastWeights& last, int64_t tokens) {
   TORCH_CHECK(tokens % mini_batch_size_ == 0 || tokens < mini_batch_size_, "TTTCache: an inner-loop call of ",
               tokens, " tokens is neither whole mini-batches nor a partial one");
-  const bool ends_on_boundary =
-      tokens % mini_batch_size_ == 0 || (tokens + seqlen_offset_) % mini_batch_size_ == 0;
+  const bool boundary = ends_on_boundary(tokens);
   for (const auto& stem : stems_) {
-    if (ends_on_boundary) {  // the weights move on, nothing is left to carry
+    if (boundary) {  // the weights move on, nothing is left to carry
       fast_weights_[stem + "_states"] = last.at(stem + "_states");
       fast_weights_[stem + "_grad"] = torch::zeros_like(last.at(stem + "_grad"));
     } else {  // the weights stay at the last boundary, the gradient keeps accumulating

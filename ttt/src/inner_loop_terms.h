@@ -88,6 +88,11 @@ struct PrimalStep {
   torch::Tensor b_bar;   // [B, H, K, out]
   torch::Tensor grad_W;  // [B, H, K, in, out]
   torch::Tensor grad_b;  // [B, H, K, out]
+  // The per-token weights [B, H, K, in, out] of several tokens. Undefined for one token, whose
+  // W_bar = W_state - token_eta grad_W is never written: apply and last_W use these two.
+  torch::Tensor W_bar;
+  torch::Tensor W_state;    // [B, H, in, out], one token only
+  torch::Tensor token_eta;  // [B, H, 1, 1], one token only
 
   // x [B, H, K, in] through each token's own weights: x_t W_bar_t + b_bar_t.
   torch::Tensor apply(const torch::Tensor& x) const {
@@ -103,12 +108,8 @@ struct PrimalStep {
   // The last token's weights, [B, H, in, out]: the state the next mini-batch starts from.
   torch::Tensor last_W() const {
     if (W_bar.defined()) return W_bar.select(2, -1);
-    return torch::addcmul(W_state, grad_W.select(2, 0), token_eta.unsqueeze(-1).select(2, 0), /*value=*/-1);
+    return torch::addcmul(W_state, grad_W.select(2, 0), token_eta, /*value=*/-1);
   }
-
-  torch::Tensor W_bar;    // [B, H, K, in, out] (several tokens), or undefined (one token:
-  torch::Tensor W_state;  // W_bar = W_state - token_eta grad_W, from these two)
-  torch::Tensor token_eta;
 };
 
 inline PrimalStep primal_step(const torch::Tensor& X, const torch::Tensor& grad_Z, const torch::Tensor& tril_lr,
@@ -129,7 +130,7 @@ inline PrimalStep primal_step(const torch::Tensor& X, const torch::Tensor& grad_
     s.grad_b = torch::addcmul(b_grad, tril_lr, grad_Z);
     s.b_bar = torch::addcmul(b_state, s.grad_b, token_eta, /*value=*/-1);
     s.W_state = W_state;
-    s.token_eta = token_eta;  // [B, H, 1, 1]
+    s.token_eta = token_eta;
     return s;
   }
   s.grad_W = torch::einsum("bhnk,bhkij->bhnij", {tril_lr, torch::einsum("bhki,bhkj->bhkij", {X, grad_Z})}) +

@@ -303,8 +303,7 @@ torch::Tensor TTTBaseImpl::forward_span(const torch::Tensor& hidden_states, cons
   if (remainder > 0) {
     auto inputs = mini_batch_inputs(XQ.slice(2, full), XK.slice(2, full), XV.slice(2, full),
                                     hidden_states.slice(1, full), remainder, token_offset);
-    // TTTCache::update keeps the weights only when the call ends on a mini-batch boundary
-    inputs.keeps_last_weights = cache == nullptr || (cache->seqlen_offset() + L) % K == 0;
+    inputs.keeps_last_weights = cache == nullptr || cache->ends_on_boundary(remainder);
     auto [out, last] = inner_loop(inputs, remainder, weights, /*dual_form=*/cache == nullptr);
     if (cache != nullptr) cache->update(last, remainder);
     outputs.push_back(std::move(out));

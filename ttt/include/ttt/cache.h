@@ -50,8 +50,14 @@ class TTTCache {
   void restore(const std::map<std::string, torch::Tensor>& tensors, int64_t seqlen_offset);
 
   // The reference's TTTCache.update for one inner-loop call over `tokens` tokens, whose
-  // final fast weights are `last`.
+  // final fast weights are `last`: their weights when the call ends on a mini-batch boundary
+  // (ends_on_boundary), otherwise only their carried gradients.
   void update(const FastWeights& last, int64_t tokens);
+  // Whether an inner-loop call over `tokens` tokens at the current offset ends on a mini-batch
+  // boundary, so that update keeps its final weights.
+  bool ends_on_boundary(int64_t tokens) const {
+    return tokens % mini_batch_size_ == 0 || (tokens + seqlen_offset_) % mini_batch_size_ == 0;
+  }
   // TORCH_CHECKs that a call of `tokens` tokens at the current offset is supported.
   void check_call(int64_t tokens) const;
 
