@@ -85,7 +85,9 @@ TEST(BenchmarkSignificance, AMachineThatGotSlowerForBothSidesIsNot) {
   for (auto* r : {&alone_base, &alone_loaded}) {
     for (auto& x : (*r)["benchmarks"]["results"]) x.erase("seconds_all");
   }
-  const auto* wolf = slowdown(harness::diff_reports(alone_base, alone_loaded, DiffOptions{}));
+  // The diff must outlive the finding slowdown() points into.
+  const auto alone = harness::diff_reports(alone_base, alone_loaded, DiffOptions{});
+  const auto* wolf = slowdown(alone);
   ASSERT_NE(wolf, nullptr);
   EXPECT_TRUE(wolf->regression);
   EXPECT_NE(wolf->detail.find("judged on C++ tokens/s alone"), std::string::npos) << wolf->line();
