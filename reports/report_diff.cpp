@@ -112,7 +112,11 @@ bool ran(const std::string& text) {
   const auto status = status_from(text);
   return status == Status::Pass || status == Status::Fail;
 }
-bool is_skip(const std::string& text) { return status_from(text) == Status::Skip; }
+// Did not run: SKIP (this machine cannot), NOT_SUPPORTED (the port does not offer it).
+bool is_skip(const std::string& text) {
+  const auto status = status_from(text);
+  return status == Status::Skip || status == Status::NotSupported;
+}
 
 class Collector {
  public:

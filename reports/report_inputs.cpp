@@ -93,11 +93,15 @@ void validate_one_case(const nlohmann::json& c, const JsonPlace& place) {
   require_object(c, place);
   const auto status = string_member(c, "status", place);
   if (!case_status_from(status)) {
-    place.at("status").fail("expected PASS, FAIL, SKIP or ERROR, found \"" + status + "\"");
+    place.at("status").fail("expected PASS, FAIL, SKIP, ERROR or NOT_SUPPORTED, found \"" + status + "\"");
+  }
+  const auto source = optional_string(c, "error_source", place);
+  if (!source.empty() && source != to_string(ErrorSource::Input) && source != to_string(ErrorSource::Port)) {
+    place.at("error_source").fail("expected \"input\", \"port\" or null, found \"" + source + "\"");
   }
   string_member(c, "case", place);
   string_member(c, "file", place);
-  optional_string_fields(c, place, {"layer_type", "mode", "dtype", "message", "decisive", "manifest"});
+  optional_string_fields(c, place, {"layer_type", "mode", "dtype", "message", "decisive", "manifest", "expected_failure"});
   optional_string_array(c, "notes", place);
   const auto comparisons = c.find("comparisons");
   if (comparisons == c.end()) return;

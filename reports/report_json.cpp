@@ -84,6 +84,8 @@ nlohmann::json case_json(const CaseResult& r) {
       {"line", r.line()},
       {"seconds", r.seconds},
       {"manifest", r.manifest},
+      {"error_source", r.status == Status::Error ? nlohmann::json(to_string(r.error_source)) : nlohmann::json(nullptr)},
+      {"expected_failure", r.expected_failure.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.expected_failure)},
       {"decisive", decisive ? nlohmann::json(decisive->tensor) : nlohmann::json(nullptr)},
       // The deciding comparison's max_abs_err / allowed (> 1 fails); null when not finite or no comparison.
       {"margin", decisive && decisive->nonfinite == 0 && decisive->not_compared.empty()
@@ -96,18 +98,45 @@ nlohmann::json case_json(const CaseResult& r) {
 }
 
 std::string RunSummary::line() const {
-  return std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " + std::to_string(skipped) +
-         " skipped";
+  std::string out = std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " +
+                    std::to_string(skipped) + " skipped";
+  const auto add = [&](int n, const std::string& what) {
+    if (n > 0) out += ", " + std::to_string(n) + " " + what;
+  };
+  add(not_supported, "not supported");
+  add(port_errors, "ERROR from the port");
+  add(expected_failures, "known failure" + std::string(expected_failures == 1 ? "" : "s"));
+  add(unexpected_passes, "known failure" + std::string(unexpected_passes == 1 ? "" : "s") + " passing now");
+  return out;
 }
 
 RunSummary summarize(const nlohmann::json& cases) {
   RunSummary s;
   for (const auto& c : cases) {
-    const auto status = c.value("status", std::string());
-    if (status == to_string(Status::Pass)) ++s.passed;
-    else if (status == to_string(Status::Fail)) ++s.failed;
-    else if (status == to_string(Status::Skip)) ++s.skipped;
-    else ++s.errors;  // ERROR, or a status this version does not know: never counted as passed
+    const auto status = case_status_from(c.value("status", std::string()));
+    const auto source = c.find("error_source");
+    const bool port_error = status == Status::Error && source != c.end() && source->is_string() &&
+                            source->get<std::string>() == to_string(ErrorSource::Port);
+    const auto known = c.find("expected_failure");
+    const bool listed = known != c.end() && known->is_string() && !known->get<std::string>().empty();
+    if (listed && status == Status::Pass) {
+      ++s.passed;
+      ++s.unexpected_passes;
+    } else if (listed && (status == Status::Fail || port_error || status == Status::NotSupported)) {
+      ++s.expected_failures;
+    } else if (status == Status::Pass) {
+      ++s.passed;
+    } else if (status == Status::Fail) {
+      ++s.failed;
+    } else if (status == Status::Skip) {
+      ++s.skipped;
+    } else if (status == Status::NotSupported) {
+      ++s.not_supported;
+    } else if (port_error) {
+      ++s.port_errors;
+    } else {
+      ++s.errors;  // ERROR of an input, or a status this version does not know: never counted as passed
+    }
   }
   return s;
 }
@@ -133,6 +162,10 @@ nlohmann::json report_json(const nlohmann::json& cases, const nlohmann::json& en
         {"failed", summary.failed},
         {"skipped", summary.skipped},
         {"errors", summary.errors},
+        {"port_errors", summary.port_errors},
+        {"not_supported", summary.not_supported},
+        {"expected_failures", summary.expected_failures},
+        {"unexpected_passes", summary.unexpected_passes},
         {"total", static_cast<int>(cases.size())},
         {"exit_code", summary.exit_code()}}},
       {"cases", cases},

@@ -20,11 +20,19 @@ nlohmann::json comparison_json(const Comparison& comparison);
 nlohmann::json case_json(const CaseResult& result);
 
 struct RunSummary {
-  int passed = 0, failed = 0, skipped = 0, errors = 0;
-  int exit_code() const { return errors > 0 ? 2 : failed > 0 ? 1 : 0; }
-  std::string line() const;  // "N passed, N failed, N skipped"
+  int passed = 0, failed = 0, skipped = 0;
+  int errors = 0;         // ERROR for an unusable input (a file, an option): exit 2
+  int port_errors = 0;    // ERROR caused by the port under test (it raised, crashed or hung): exit 1
+  int not_supported = 0;  // NOT_SUPPORTED: the port does not offer what the case needs
+  // Listed in the port's expectations file: failures (FAIL, ERROR, NOT_SUPPORTED) not counted
+  // above, and cases listed there that pass now.
+  int expected_failures = 0, unexpected_passes = 0;
+  int exit_code() const { return errors > 0 ? 2 : failed > 0 || port_errors > 0 ? 1 : 0; }
+  // "N passed, N failed, N skipped", then each other count that is not zero.
+  std::string line() const;
 };
-// Counts the cases of a report's "cases" array by their "status".
+// Counts the cases of a report's "cases" array by their "status" (and "error_source",
+// "expected_failure").
 RunSummary summarize(const nlohmann::json& cases);
 
 // The whole report: schema, environment (plus the dtypes the cases ran in), command, summary,

@@ -103,14 +103,18 @@ const char* to_string(Status status) {
     case Status::Fail: return "FAIL";
     case Status::Skip: return "SKIP";
     case Status::Error: return "ERROR";
+    case Status::NotSupported: return "NOT_SUPPORTED";
   }
   return "ERROR";
 }
 
+const char* to_string(ErrorSource source) { return source == ErrorSource::Port ? "port" : "input"; }
+
 const char* suite_test_spelling(Status status) {
   switch (status) {
     case Status::Pass: return "pass";
-    case Status::Skip: return "skip";
+    case Status::Skip:
+    case Status::NotSupported: return "skip";
     case Status::Fail:
     case Status::Error: return "fail";
   }
@@ -118,7 +122,7 @@ const char* suite_test_spelling(Status status) {
 }
 
 std::optional<Status> case_status_from(const std::string& text) {
-  for (const auto status : {Status::Pass, Status::Fail, Status::Skip, Status::Error}) {
+  for (const auto status : {Status::Pass, Status::Fail, Status::Skip, Status::Error, Status::NotSupported}) {
     if (text == to_string(status)) return status;
   }
   return std::nullopt;
@@ -149,14 +153,29 @@ const Comparison* CaseResult::decisive() const {
   return golden != nullptr ? golden : closest(true);
 }
 
+bool CaseResult::counts_as_failure() const {
+  if (!expected_failure.empty()) return false;
+  return status == Status::Fail || (status == Status::Error && error_source == ErrorSource::Port);
+}
+
 std::string CaseResult::line() const {
-  if (status == Status::Error) return std::string("ERROR ") + file + ": " + message;
+  const auto known = [&]() -> std::string {
+    if (expected_failure.empty()) return "";
+    return status == Status::Pass ? " (listed as a known failure, " + expected_failure + "; it passes now: remove the entry)"
+                                  : " (known failure, " + expected_failure + ")";
+  };
+  // An input error names the file (or option) that could not be used; a port's error names the
+  // case or check it broke.
+  if (status == Status::Error) {
+    const auto& subject = error_source == ErrorSource::Port && !case_id.empty() ? case_id : file;
+    return std::string("ERROR ") + subject + ": " + message + known();
+  }
   std::string out = std::string(to_string(status)) + " " + case_id;
-  if (status == Status::Skip) return out + " " + message;
+  if (status == Status::Skip || status == Status::NotSupported) return out + " " + message + known();
   if (const auto* c = decisive()) out += " " + c->tensor + " " + c->summary();
   if (!message.empty()) out += " " + message;
   for (const auto& note : notes) out += " NOTE: " + note;
-  return out;
+  return out + known();
 }
 
 void decide(CaseResult& result) {

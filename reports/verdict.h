@@ -92,13 +92,22 @@ struct Comparison {
 Comparison not_compared(const std::string& name, const std::string& why);
 
 // A case's status (and a suite test's: ctest has no Error). Spelled in one place: a case as
-// PASS, FAIL, SKIP, ERROR (its line and its JSON "status"); a suite test, as the report keeps
-// ctest's JUnit results, as pass, fail, skip.
-enum class Status { Pass, Fail, Skip, Error };
-const char* to_string(Status status);          // "PASS", "FAIL", "SKIP", "ERROR"
+// PASS, FAIL, SKIP, ERROR, NOT_SUPPORTED (its line and its JSON "status"); a suite test, as
+// the report keeps ctest's JUnit results, as pass, fail, skip.
+//   SKIP: this machine cannot run it (no CUDA device); NOT_SUPPORTED: the port under test does
+//   not offer what it needs (a port without streaming, gradients or a use_rope toggle). Neither
+//   is ever counted as passed.
+enum class Status { Pass, Fail, Skip, Error, NotSupported };
+const char* to_string(Status status);          // "PASS", "FAIL", "SKIP", "ERROR", "NOT_SUPPORTED"
 const char* suite_test_spelling(Status status);  // "pass", "fail", "skip" ("fail" for Error)
 std::optional<Status> case_status_from(const std::string& text);        // nullopt: not a case status
 std::optional<Status> suite_test_status_from(const std::string& text);  // nullopt: not a suite test status
+
+// Whose fault an ERROR is. Input: a file or an option could not be used (exit 2). Port: the
+// port under test raised, crashed, hung or broke the protocol (`conform`: the case or check
+// failed to run, exit 1; the port is restarted and the run goes on).
+enum class ErrorSource { Input, Port };
+const char* to_string(ErrorSource source);  // "input", "port"
 
 struct CaseResult {
   std::string file;
@@ -116,6 +125,14 @@ struct CaseResult {
   nlohmann::json config;      // as stored in the fixture
   nlohmann::json provenance;  // as stored in the fixture
   std::string manifest;       // how the file was trusted: "verified", "no manifest", "not checked"
+  ErrorSource error_source = ErrorSource::Input;  // ERROR only
+  // Set from a port's expectations file (conform --expectations): where the entry that lists
+  // this case as a known failure is and why, "FILE:LINE: reason". A listed case that does not
+  // pass is not counted as failed; one that passes is reported as passing now.
+  std::string expected_failure;
+
+  // Whether it counts against the run: FAIL, or ERROR caused by the port, not listed as known.
+  bool counts_as_failure() const;
 
   // The comparison that decided the verdict: the first failure, else the closest to its bound.
   const Comparison* decisive() const;
