@@ -33,6 +33,7 @@
 #include "bench/modes.h"
 
 #include <harness/runner/check_command.h>
+#include <harness/runner/fixture_files.h>
 #include <harness/runner/environment.h>
 #include <harness/layer_io/tensors.h>
 #include <harness/fixture/fixture.h>

@@ -1,6 +1,7 @@
 #include <harness/runner/check_command.h>
 
 #include <harness/runner/case_process.h>
+#include <harness/runner/fixture_files.h>
 
 #include <harness/runner/environment.h>
 #include <reports/report_inputs.h>
@@ -21,8 +22,6 @@ namespace fs = std::filesystem;
 namespace ttt::harness {
 namespace {
 
-bool is_fixture_file(const fs::path& p) { return p.extension() == ".h5"; }
-
 // Empty when a CUDA device is there and runs a kernel; otherwise what is wrong.
 std::string cuda_unusable_reason() {
   if (!torch::cuda::is_available()) {
@@ -38,67 +37,7 @@ std::string cuda_unusable_reason() {
   return "";
 }
 
-// Manifests are read once per folder; a malformed one makes every file of its folder unusable.
-class ManifestCache {
- public:
-  // Empty when the file may be trusted; otherwise why not. Sets `how` to what was checked.
-  std::string verify(const std::string& file, std::string& how) {
-    const auto folder = fs::path(file).parent_path().string();
-    auto it = cache_.find(folder);
-    if (it == cache_.end()) {
-      Entry entry;
-      try {
-        entry.manifest = read_manifest(folder.empty() ? "." : folder);
-      } catch (const std::exception& e) {
-        entry.error = e.what();
-      }
-      it = cache_.emplace(folder, std::move(entry)).first;
-    }
-    if (!it->second.error.empty()) return it->second.error;
-    if (!it->second.manifest) {
-      how = "no manifest";
-      return "";
-    }
-    how = "verified";
-    return verify_against_manifest(*it->second.manifest, file);
-  }
-
- private:
-  struct Entry {
-    std::optional<Manifest> manifest;
-    std::string error;
-  };
-  std::map<std::string, Entry> cache_;
-};
-
 }  // namespace
-
-std::vector<std::string> collect_fixture_files(const std::vector<std::string>& paths,
-                                               std::vector<CaseResult>& errors) {
-  std::vector<std::string> files;
-  for (const auto& path : paths) {
-    std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) {
-      errors.push_back(error_result(path, "no such file or directory"));
-      continue;
-    }
-    if (!fs::is_directory(status)) {
-      files.push_back(path);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file(ec) && is_fixture_file(it->path())) found.push_back(it->path().string());
-    }
-    if (ec) errors.push_back(error_result(path, "cannot list folder: " + ec.message()));
-    if (found.empty() && !ec) errors.push_back(error_result(path, "folder holds no .h5 fixture"));
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
-  }
-  return files;
-}
 
 int run_check(const CheckOptions& options, const std::vector<std::string>& command, std::ostream& out) {
   // The result files to fold in are read first: an unusable one stops the run before the

@@ -41,11 +41,6 @@ struct CheckOptions {
   LayerFactory factory = production_layers();
 };
 
-// The .h5 files under `paths` (folders searched recursively, sorted), plus an ERROR result
-// for every path that does not exist or holds no fixture.
-std::vector<std::string> collect_fixture_files(const std::vector<std::string>& paths,
-                                               std::vector<CaseResult>& errors);
-
 // Runs the command; prints to `out`; returns the exit status.
 int run_check(const CheckOptions& options, const std::vector<std::string>& command, std::ostream& out);
 

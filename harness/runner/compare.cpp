@@ -90,4 +90,12 @@ Comparison compare_tensors(const std::string& name, const torch::Tensor& actual_
   return c;
 }
 
+double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  const auto x = a.detach().to(torch::kCPU, torch::kFloat64);
+  const auto y = b.detach().to(torch::kCPU, torch::kFloat64);
+  const auto scale = y.abs().max().item<double>();
+  const auto diff = (x - y).abs().max().item<double>();
+  return scale > 0 ? diff / scale : diff;
+}
+
 }  // namespace ttt::harness

@@ -16,4 +16,7 @@ namespace ttt::harness {
 Comparison compare_tensors(const std::string& name, const torch::Tensor& actual, const torch::Tensor& golden,
                            const Tolerance& tolerance, const torch::Tensor& golden_fp64 = {});
 
+// max|a - b| / max|b| in float64 (max|a - b| when b is all zero): how far apart two runs are.
+double relative_difference(const torch::Tensor& a, const torch::Tensor& b);
+
 }  // namespace ttt::harness

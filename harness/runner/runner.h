@@ -1,14 +1,13 @@
 #pragma once
-// Runs one fixture through the C++ layer the way the reference produced it, and judges it.
+// `check`'s verdict on one fixture: this repository's C++ layer run on it through the port
+// interface (ports/cpp/layer_port.h, in this process), its actual tensors judged by the one
+// judge (judge.h), beside the white-box checks only this layer can undergo (white_box.h).
 
 #include <harness/layer_io/layer_factory.h>
 #include <reports/verdict.h>
 #include <harness/fixture/fixture.h>
 
 #include <ttt/ttt.h>
-
-#include <functional>
-#include <memory>
 
 namespace ttt::harness {
 
@@ -17,20 +16,6 @@ struct RunOptions {
   bool gradients = true;  // also check /grads when the fixture carries them
   LayerFactory factory = production_layers();
 };
-
-// The layer a fixture describes, on `device`, in the fixture's dtype, with its /params.
-// Throws FixtureError (naming the parameter) when a parameter is missing or misshapen.
-std::shared_ptr<ttt::TTTBaseImpl> build_layer(const Fixture& fixture, torch::Device device,
-                                              const LayerFactory& factory = production_layers());
-
-struct DecodeRun {
-  torch::Tensor prefill_output;  // [B, P, C]
-  torch::Tensor decode_output;   // [B, T, C]
-  std::unique_ptr<ttt::TTTCache> cache;
-};
-// The reference's decode protocol: one prefill call, then one token per call, the cache's
-// offset advanced after each call.
-DecodeRun run_decode(ttt::TTTBaseImpl& layer, const torch::Tensor& prefill, const torch::Tensor& decode);
 
 CaseResult run_fixture(const Fixture& fixture, const RunOptions& options = {});
 

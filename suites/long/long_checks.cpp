@@ -10,6 +10,7 @@
 
 #include <harness/fixture/atomic_file.h>
 #include <harness/layer_io/tensors.h>
+#include <harness/runner/stability.h>
 
 #include <nlohmann/json.hpp>
 
@@ -28,19 +29,8 @@ using testing::random_layer;
 using testing::relative_difference;
 
 constexpr int64_t kK = 16;
-constexpr int64_t kWindow = 64;  // mini-batches averaged at each end of the sequence
 
 ttt::TTTOptions options() { return ttt::TTTOptions(64, 4).mini_batch_size(kK); }
-
-// The stated bound on error growth. Rounding errors carried in the fast weights may add up
-// like a random walk over the N mini-batches (growth ~ sqrt of the position ratio between
-// the two windows); anything faster (linear or exponential drift, a RoPE that extrapolates)
-// is a defect. Twice the random-walk growth is allowed.
-double growth_bound(int64_t mini_batches) {
-  const double first_center = kWindow / 2.0;
-  const double last_center = mini_batches - kWindow / 2.0;
-  return 2.0 * std::sqrt(last_center / first_center);
-}
 
 struct Series {
   std::string name, layer_type, dtype, device;
@@ -50,24 +40,6 @@ struct Series {
   double bound = 0;
   bool passed = false;
 };
-
-// Per mini-batch: max|a - truth| relative to max|truth| over the whole sequence.
-std::vector<double> error_per_mini_batch(const torch::Tensor& actual, const torch::Tensor& truth) {
-  const auto a = actual.to(torch::kCPU, torch::kFloat64);
-  const auto t = truth.to(torch::kCPU, torch::kFloat64);
-  const auto n = t.size(1) / kK;
-  const auto scale = t.abs().max().item<double>();
-  const auto err = (a - t).abs().slice(1, 0, n * kK).reshape({t.size(0), n, kK, t.size(2)}).amax({0, 2, 3});
-  std::vector<double> out(err.data_ptr<double>(), err.data_ptr<double>() + n);
-  for (auto& e : out) e /= scale;
-  return out;
-}
-
-double mean(const std::vector<double>& v, size_t begin, size_t end) {
-  double s = 0;
-  for (size_t i = begin; i < end; ++i) s += v[i];
-  return s / static_cast<double>(end - begin);
-}
 
 void record(const std::vector<Series>& series) {
   const char* dir = std::getenv("TTT_REPORT_DIR");
@@ -125,40 +97,23 @@ CheckResult stability(const Factory& factory, int64_t length, const torch::Devic
       auto layer = random_layer(factory, type, options(), dtype, 72, device);
       const auto out = layer->forward(x64.to(dtype), positions);
       const auto name = ttt::to_string(type) + " " + harness::dtype_name(dtype) + " vs float64 on " + device.str();
-      if (!torch::isfinite(out).all().item<bool>()) {
-        return fail(name + ": non-finite output at L = " + std::to_string(length));
-      }
-      // Output size per mini-batch: post_norm bounds it; a blow-up or collapse shows here.
-      const auto rms = out.to(torch::kFloat64).reshape({-1, kK * 64}).pow(2).mean(1).sqrt();
-      const auto median = rms.median().item<double>();
-      const auto norm_ratio = rms.max().item<double>() / median;
-      if (norm_ratio > 4.0 || rms.min().item<double>() < median / 4.0) {
+      const auto verdict = harness::judge_stability(out, truth, kK, name);
+      if (verdict.errors.empty()) return fail(verdict.failure);  // not finite: nothing to plot
+      if (!verdict.passed) {
         ok = false;
-        failure = name + ": per-mini-batch output RMS ranges " + std::to_string(rms.min().item<double>()) + " .. " +
-                  std::to_string(rms.max().item<double>()) + " around median " + std::to_string(median) +
-                  " (bound: within 4x)";
+        failure = verdict.failure;
       }
-      const auto errors = error_per_mini_batch(out, truth);
-      const auto n = static_cast<int64_t>(errors.size());
-      const double first = mean(errors, 0, kWindow);
-      const double last = mean(errors, n - kWindow, n);
-      const double bound = growth_bound(n);
       Series s;
       s.name = name;
       s.layer_type = ttt::to_string(type);
       s.dtype = harness::dtype_name(dtype);
       s.device = device.str();
       s.seq_len = length;
-      downsample(s, errors, 256);
-      s.bound = bound * first;
-      s.passed = last <= bound * first;
-      if (!s.passed) {
-        ok = false;
-        failure = name + ": mean error over the last " + std::to_string(kWindow) + " mini-batches " + std::to_string(last) +
-                  " is " + std::to_string(last / first) + "x that of the first (bound " + std::to_string(bound) + "x)";
-      }
-      detail << name << ": err first " << first << " last " << last << " (x" << last / first << " <= " << bound
-             << "), rms max/median " << norm_ratio << "; ";
+      downsample(s, verdict.errors, 256);
+      s.bound = verdict.growth_bound * verdict.first;
+      s.passed = verdict.last <= verdict.growth_bound * verdict.first;
+      detail << name << ": err first " << verdict.first << " last " << verdict.last << " (x" << verdict.growth()
+             << " <= " << verdict.growth_bound << "), rms max/median " << verdict.rms_max / verdict.rms_median << "; ";
       series.push_back(std::move(s));
     }
   }

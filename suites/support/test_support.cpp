@@ -72,12 +72,5 @@ void copy_parameters(const ttt::TTTBaseImpl& from, ttt::TTTBaseImpl& to) {
   for (auto& param : to.named_parameters()) param.value().copy_(source[param.key()]);
 }
 
-double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
-  const auto x = a.detach().to(torch::kCPU, torch::kFloat64);
-  const auto y = b.detach().to(torch::kCPU, torch::kFloat64);
-  const auto scale = y.abs().max().item<double>();
-  const auto diff = (x - y).abs().max().item<double>();
-  return scale > 0 ? diff / scale : diff;
-}
 
 }  // namespace ttt::testing

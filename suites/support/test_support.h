@@ -2,6 +2,7 @@
 // What the suites share: the committed fixtures, random layers and inputs.
 
 #include <harness/layer_io/random_layers.h>
+#include <harness/runner/compare.h>
 #include <harness/runner/runner.h>
 
 #include <ttt/ttt.h>
@@ -32,7 +33,7 @@ using harness::random_layer;
 // Copies every parameter of `from` into `to` by name (same options).
 void copy_parameters(const ttt::TTTBaseImpl& from, ttt::TTTBaseImpl& to);
 
-// max|a - b| / max|b| in float64 (0 when both are zero).
-double relative_difference(const torch::Tensor& a, const torch::Tensor& b);
+// max|a - b| / max|b| in float64 (harness/runner/compare.h).
+using harness::relative_difference;
 
 }  // namespace ttt::testing
