@@ -1,26 +1,18 @@
 #include <harness/runner/case_process.h>
 
+#include <ports/process/subprocess.h>
 #include <reports/report_json.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <random>
 #include <thread>
-
-extern char** environ;
-
-namespace fs = std::filesystem;
 
 namespace ttt::harness {
 namespace {
@@ -29,55 +21,12 @@ nlohmann::json error_case(const std::string& file, const std::string& message) {
   return case_json(error_result(file, message));
 }
 
-std::string self_executable() {
-  std::error_code ec;
-  const auto self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("--isolate: cannot find this program (/proc/self/exe): " + ec.message());
-  return self.string();
-}
-
-// A private folder for one child's report and log, removed when it goes out of scope.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    std::random_device random;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      path_ = fs::temp_directory_path() / ("ttt-isolate-" + std::to_string(::getpid()) + "-" +
-                                           std::to_string(random()));
-      if (fs::create_directory(path_)) return;
-    }
-    throw std::runtime_error("--isolate: cannot make a folder under " + fs::temp_directory_path().string());
-  }
-  ~ScratchFolder() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-// The last `count` non-empty lines of a log, joined by " | ", each cut at 300 characters.
-std::string last_lines(const fs::path& log, int count) {
-  std::ifstream in(log);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line.substr(0, 300));
-  }
-  std::string joined;
-  for (std::size_t i = lines.size() > static_cast<std::size_t>(count) ? lines.size() - count : 0; i < lines.size(); ++i) {
-    joined += (joined.empty() ? "" : " | ") + lines[i];
-  }
-  return joined.empty() ? "(nothing)" : joined;
-}
-
 // One child process running one fixture.
 struct Child {
   std::size_t index = 0;
   std::string file;
   pid_t pid = -1;
-  std::unique_ptr<ScratchFolder> scratch;
+  std::unique_ptr<ports::ScratchFolder> scratch;
   std::chrono::steady_clock::time_point deadline;
 };
 
@@ -86,27 +35,22 @@ Child start_child(std::size_t index, const std::string& file, const CaseProcessO
   Child child;
   child.index = index;
   child.file = file;
-  child.scratch = std::make_unique<ScratchFolder>();
+  child.scratch = std::make_unique<ports::ScratchFolder>("ttt-isolate");
   const auto report_path = child.scratch->path() / "case.json";
   const auto log_path = child.scratch->path() / "case.log";
-  std::vector<std::string> args = {self_executable(), "check", file, "--no-manifest",
+  std::vector<std::string> args = {ports::self_executable(), "check", file, "--no-manifest",
                                    "--device", options.device,
                                    "--threads", std::to_string(options.threads),
                                    "--read-timeout", std::to_string(options.read_timeout_seconds),
                                    "--json", report_path.string()};
   if (!options.filter.empty()) args.insert(args.end(), {"--filter", options.filter});
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  const int spawned = ::posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
+  ports::ChildStreams streams;
+  streams.log_file = log_path.string();  // its output and errors, for the ERROR line of a crash
+  try {
+    child.pid = ports::spawn_child(args, streams);
+  } catch (const std::exception& e) {
     child.pid = -1;
-    error = "--isolate: cannot start a process for this case: " + std::string(std::strerror(spawned));
+    error = std::string("--isolate: cannot start a process for this case: ") + e.what();
   }
   child.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
   return child;
@@ -114,17 +58,16 @@ Child start_child(std::size_t index, const std::string& file, const CaseProcessO
 
 // What an ended child leaves: its report's cases, or one ERROR case saying how it ended.
 nlohmann::json outcome(const Child& child, bool finished, int status, int timeout_seconds) {
-  const std::string output = "; its last output: " + last_lines(child.scratch->path() / "case.log", 3);
+  const std::string output = "; its last output: " + ports::last_lines(child.scratch->path() / "case.log", 3);
   if (!finished) {
     return nlohmann::json::array({error_case(
         child.file, "the case did not finish within " + std::to_string(timeout_seconds) +
                         " s in its own process (--case-timeout) and was killed; the other cases still ran" + output)});
   }
   if (WIFSIGNALED(status)) {
-    const int signal = WTERMSIG(status);
-    return nlohmann::json::array({error_case(
-        child.file, "the layer crashed running this case in its own process (signal " + std::to_string(signal) +
-                        ", " + ::strsignal(signal) + "); the other cases still ran" + output)});
+    return nlohmann::json::array({error_case(child.file, "the layer crashed running this case in its own process (" +
+                                                             ports::describe_exit(status) +
+                                                             "); the other cases still ran" + output)});
   }
   // Exit 0, 1 or 2 with a report: the child's verdict, whatever it was.
   std::ifstream in(child.scratch->path() / "case.json");
