@@ -1,6 +1,10 @@
 #include <harness/cli/cli.h>
 
+#include <harness/conform/conform_command.h>
+#include <harness/conform/judge_command.h>
 #include <harness/runner/check_command.h>
+#include <ports/cpp/layer_port.h>
+#include <ports/process/port_server.h>
 #include <reports/report_command.h>
 #include <reports/report_history.h>
 #include <harness/fixture/isolated_read.h>
@@ -8,6 +12,8 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+
+#include <unistd.h>
 
 namespace ttt::harness {
 namespace {
@@ -28,6 +34,18 @@ void add_diff_options(CLI::App* cmd, DiffOptions& diff) {
   cmd->add_option("--slowdown", diff.slowdown,
                   "A C++ benchmark slower by more than this fraction is a regression (default 0.10 = 10%)")
       ->check(CLI::Range(0.0, 1.0));
+}
+
+// The options conform and judge share: which lines, the port's known failures, the reports.
+void add_line_options(CLI::App* cmd, conform::LineOptions& lines) {
+  cmd->add_option("--device", lines.device, "Where the golden cases run")->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--filter", lines.filter, "Only cases and checks whose id matches this regular expression");
+  cmd->add_option("--exclude", lines.exclude, "Leave out cases and checks whose id matches this regular expression");
+  cmd->add_option("--expectations", lines.expectations_path,
+                  "The port's known failures: lines of '<id regex> <why>' (docs/PORTS.md)");
+  cmd->add_option("--json", lines.json_path, "Write the JSON report here");
+  cmd->add_option("--html", lines.html_path, "Write the HTML report here");
+  cmd->add_flag("--no-manifest", lines.no_manifest, "Run files whose sha256 is not in their folder's manifest");
 }
 
 }  // namespace
@@ -103,6 +121,34 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
                           "point (default 0.10)")
       ->check(CLI::Range(0.0, 1.0));
 
+  conform::ConformOptions conform;
+  auto* conform_cmd = app.add_subcommand(
+      "conform", "Judge any TTT port by the goldens and the mission's property checks (docs/PORTS.md)");
+  conform_cmd->add_option("--port", conform.port,
+                          "python:MODULE_OR_FILE.py:FACTORY, exec:PROGRAM [ARG...], or cpp (this repository's layer "
+                          "through the protocol)")
+      ->required();
+  conform_cmd->add_option("fixtures", conform.fixtures, "Fixture files or folders (default: the committed fixtures/)");
+  conform_cmd->add_option("--python", conform.process.python,
+                          "The Python that runs a python: port (default: the project's .venv)");
+  conform_cmd->add_option("--timeout", conform.process.timeout_seconds,
+                          "Seconds one call of the port may take before it is killed and restarted (default 300)")
+      ->check(CLI::Range(1, 86400));
+  add_line_options(conform_cmd, conform.lines);
+  conform_cmd->add_option("--threads", conform.threads, "Intra-op CPU threads of the harness (default 1)")
+      ->check(CLI::Range(1, 1024));
+
+  conform::JudgeOptions judge;
+  auto* judge_cmd = app.add_subcommand(
+      "judge", "Judge outputs a port computed itself (actual files, docs/PORTS.md) against the goldens");
+  std::string golden_path, actual_path;
+  judge_cmd->add_option("golden", golden_path, "Golden fixture file or folder")->required();
+  judge_cmd->add_option("actual", actual_path, "The port's actual file or folder")->required();
+  add_line_options(judge_cmd, judge.lines);
+
+  auto* server_cmd = app.add_subcommand(
+      "port-server", "Serve this repository's layer over the port protocol on stdin/stdout (what conform --port cpp runs)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -126,6 +172,17 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
       return run_report_command(report, command, std::cout, std::cerr);
     }
     if (*diff_cmd) return run_diff_command(diff, std::cout, std::cerr);
+    if (*conform_cmd) return conform::run_conform(conform, command, std::cout);
+    if (*judge_cmd) {
+      judge.golden = {golden_path};
+      judge.actual = {actual_path};
+      return conform::run_judge(judge, command, std::cout);
+    }
+    if (*server_cmd) {
+      const int protocol = ports::protocol_stdout();
+      ports::LayerPort port(factory);
+      return ports::serve(port, STDIN_FILENO, protocol);
+    }
     if (*history_cmd) return run_history_command(history, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "ttt-harness: " << e.what() << std::endl;

@@ -42,7 +42,11 @@ class LayerConfig:
 
     @classmethod
     def from_json(cls, text: str) -> "LayerConfig":
-        raw = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "LayerConfig":
+        """The nine keys of a config object (others, such as a port's layer_type, ignored)."""
         return cls(hidden_size=int(raw["hidden_size"]),
                    num_attention_heads=int(raw["num_attention_heads"]),
                    mini_batch_size=int(raw["mini_batch_size"]),
@@ -74,14 +78,22 @@ def ttt_config(module: ModuleType, layer_type: str, cfg: LayerConfig):
     )
 
 
+def layer_class(module: ModuleType, layer_type: str) -> type:
+    """Upstream's class for a layer type: TTTLinear or TTTMLP."""
+    if layer_type not in LAYER_TYPES:
+        raise ValueError(f"unknown layer_type {layer_type!r}")
+    return module.TTTLinear if layer_type == "linear" else module.TTTMLP
+
+
 def build_layer(module: ModuleType, layer_type: str, cfg: LayerConfig, dtype: torch.dtype,
-                values: dict[str, torch.Tensor] | None = None) -> torch.nn.Module:
-    """Constructs TTTLinear/TTTMLP in the default float32, moves it to `dtype` (which also
-    casts its non-persistent buffers token_idx and rotary inv_freq, as for any user of the
-    reference), then copies `values` in by state_dict name (all of them, strictly)."""
+                values: dict[str, torch.Tensor] | None = None, cls: type | None = None) -> torch.nn.Module:
+    """Constructs TTTLinear/TTTMLP (or `cls`, a subclass of it) in the default float32, moves
+    it to `dtype` (which also casts its non-persistent buffers token_idx and rotary inv_freq,
+    as for any user of the reference), then copies `values` in by state_dict name (all of
+    them, strictly)."""
     if torch.get_default_dtype() != torch.float32:
         raise RuntimeError("the reference must be constructed with the default dtype float32")
-    cls = module.TTTLinear if layer_type == "linear" else module.TTTMLP
+    cls = cls or layer_class(module, layer_type)
     # The constructor draws from the global RNG; isolate it so that it neither depends on
     # nor disturbs anything else (every parameter is overwritten by `values` anyway).
     with torch.random.fork_rng(devices=[]):
@@ -107,14 +119,15 @@ def load_values(layer: torch.nn.Module, values: dict[str, torch.Tensor]) -> None
     layer.load_state_dict(values, strict=True)
 
 
-def make_cache(module: ModuleType, layer: torch.nn.Module, batch_size: int):
-    """The reference's own TTTCache for a one-layer stand-in model, as TTTModel makes it."""
+def make_cache(module: ModuleType, layer: torch.nn.Module, batch_size: int, device: torch.device | None = None):
+    """The reference's own TTTCache for a one-layer stand-in model, as TTTModel makes it (on
+    `device`, the CPU by default, as the model's device would be)."""
     c = layer.config
     stand_in = SimpleNamespace(
         config=SimpleNamespace(mini_batch_size=c.mini_batch_size, ttt_layer_type=c.ttt_layer_type,
                                num_hidden_layers=1, pre_conv=False, share_qk=c.share_qk,
                                hidden_size=c.hidden_size, conv_kernel=c.conv_kernel),
         layers=[SimpleNamespace(seq_modeling_block=layer)],
-        device=torch.device("cpu"),
+        device=device if device is not None else torch.device("cpu"),
     )
     return module.TTTCache(stand_in, batch_size)

@@ -1,0 +1,410 @@
+#include <harness/conform/port_checks.h>
+
+#include <harness/runner/compare.h>
+#include <harness/runner/stability.h>
+#include <harness/runner/tolerance.h>
+
+#include <harness/fixture/config.h>
+#include <harness/layer_io/layer_factory.h>
+#include <harness/layer_io/random_layers.h>
+#include <harness/layer_io/tensors.h>
+
+#include <cstdio>
+#include <sstream>
+
+namespace ttt::conform {
+namespace {
+
+using harness::CaseResult;
+using harness::Status;
+using ports::Port;
+using ports::PortFailure;
+using ports::PortIdentity;
+
+constexpr ttt::LayerType kTypes[] = {ttt::LayerType::Linear, ttt::LayerType::MLP};
+
+// The float64 policy (harness/runner/tolerance.cpp): two runs of one algorithm on the same
+// values agree to this, relative; what a property requires to be unchanged is held to it.
+double float64_bound() { return harness::direct_tolerance("float64").bound; }
+
+// The small layer most checks use: hidden 32, 2 heads (head_dim 16), mini-batches of 16.
+constexpr int64_t kK = 16;
+ttt::TTTOptions small_layer() { return ttt::TTTOptions(32, 2).mini_batch_size(kK); }
+
+// Shifts of every position by whole mini-batches, out to positions no trained context has seen,
+// and by anything else.
+const std::vector<int64_t> kWholeShifts{kK, 7 * kK, 62500 * kK /* 10^6 */, 1000000000000LL * kK};
+const std::vector<int64_t> kOtherShifts{1, kK / 2, kK - 1, 3 * kK + 5, 1000001};
+// A shift that is not a whole number of mini-batches moves RoPE's angles at order 1: far above
+// float64 noise.
+constexpr double kMustChange = 1e-6;
+// RoPE on against off on the same weights: the rotation changes Q and K at order 1.
+constexpr double kRopeMustMatter = 1e-3;
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+// Positions and shifts exactly as the check uses them (a shift of 1000001 is not "1e+06").
+std::string list(const std::vector<int64_t>& values) {
+  std::string out;
+  for (const auto v : values) out += (out.empty() ? "" : ", ") + std::to_string(v);
+  return out;
+}
+
+void pass(CaseResult& r, const std::string& detail) {
+  r.status = Status::Pass;
+  r.message = detail;
+}
+void fail(CaseResult& r, const std::string& detail) {
+  r.status = Status::Fail;
+  r.message = detail;
+}
+
+// A layer of `type` and `options` with seeded random parameters (every one moved from its
+// initialisation: harness/layer_io/random_layers.h), by upstream names, in `dtype`.
+ports::LayerSpec random_spec(ttt::LayerType type, const ttt::TTTOptions& options, torch::ScalarType dtype,
+                             uint64_t seed, const std::string& device = "cpu") {
+  const auto layer = harness::random_layer(harness::production_layers(), type, options, torch::kFloat64, seed);
+  ports::LayerSpec spec;
+  spec.layer_type = ttt::to_string(type);
+  spec.config = harness::detail::config_to_json(harness::layer_config(options), nlohmann::json::object());
+  spec.device = device;
+  spec.dtype = dtype;
+  spec.source = "seeded random parameters (seed " + std::to_string(seed) + ")";
+  for (const auto& p : layer->named_parameters()) spec.params[p.key()] = p.value().detach().to(dtype);
+  return spec;
+}
+
+torch::Tensor hidden(int64_t batch, int64_t length, const ttt::TTTOptions& options, torch::ScalarType dtype,
+                     uint64_t seed) {
+  return harness::random_hidden(batch, length, options.hidden_size(), dtype, seed);
+}
+
+torch::Tensor output(Port& port, const torch::Tensor& x, int64_t start) {
+  return port.forward(x, harness::positions_from(start, x.size(1))).tensor;
+}
+
+// ---- incident 4: positions reduced modulo mini_batch_size -----------------------------------
+
+void position_modulo(Port& port, const PortIdentity&, CaseResult& r) {
+  double worst = 0;
+  for (const auto type : kTypes) {
+    port.build(random_spec(type, small_layer(), torch::kFloat64, 11));
+    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 12);
+    const auto base = output(port, x, 5);
+    for (const auto shift : kWholeShifts) {
+      const auto rel = harness::relative_difference(output(port, x, 5 + shift), base);
+      if (!(rel <= float64_bound())) {
+        return fail(r, ttt::to_string(type) + ": shifting every position by " + std::to_string(shift) +
+                           " (a whole number of mini-batches of " + std::to_string(kK) +
+                           ") changed the output by rel " + number(rel) + " > " + number(float64_bound()) +
+                           ": RoPE does not see position_ids % mini_batch_size");
+      }
+      worst = std::max(worst, rel);
+    }
+  }
+  pass(r, "linear, mlp: every position shifted by " + list(kWholeShifts) + " (whole mini-batches of " +
+              std::to_string(kK) + "): output unchanged, largest rel diff " + number(worst) +
+              " <= " + number(float64_bound()) + " (float64)");
+}
+
+void other_shifts_change(Port& port, const PortIdentity&, CaseResult& r) {
+  double smallest = 1;
+  for (const auto type : kTypes) {
+    port.build(random_spec(type, small_layer(), torch::kFloat64, 21));
+    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 22);
+    const auto base = output(port, x, 0);
+    for (const auto shift : kOtherShifts) {
+      const auto rel = harness::relative_difference(output(port, x, shift), base);
+      if (!(rel >= kMustChange)) {
+        return fail(r, ttt::to_string(type) + ": shifting every position by " + std::to_string(shift) +
+                           " (not a whole number of mini-batches of " + std::to_string(kK) +
+                           ") left the output unchanged (rel diff " + number(rel) + " < " + number(kMustChange) +
+                           "): RoPE is not applied, or ignores position_ids");
+      }
+      smallest = std::min(smallest, rel);
+    }
+  }
+  pass(r, "linear, mlp: every position shifted by " + list(kOtherShifts) + ": output changed, smallest rel diff " +
+              number(smallest) + " >= " + number(kMustChange));
+}
+
+// ---- incident 5: RoPE on Q and K only ----------------------------------------------------------
+
+// With the Q and K projections zero, Q and K are zero, and rotating zero changes nothing: a
+// layer that rotates only Q and K no longer sees positions at all (the learning rate, the
+// token index and the gate read the input and the index within the mini-batch, never
+// position_ids). A layer that rotates V too still does.
+void only_q_and_k_rotated(Port& port, const PortIdentity&, CaseResult& r) {
+  double worst = 0;
+  for (const auto type : kTypes) {
+    auto spec = random_spec(type, small_layer(), torch::kFloat64, 31);
+    spec.params.at("q_proj.weight").zero_();
+    spec.params.at("k_proj.weight").zero_();
+    port.build(spec);
+    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 32);
+    const auto base = output(port, x, 0);
+    for (const auto shift : kOtherShifts) {
+      const auto rel = harness::relative_difference(output(port, x, shift), base);
+      if (!(rel <= float64_bound())) {
+        return fail(r, ttt::to_string(type) + ": with q_proj and k_proj zero, shifting positions by " +
+                           std::to_string(shift) + " changed the output by rel " + number(rel) + " > " +
+                           number(float64_bound()) + ": something besides Q and K is rotated (V?)");
+      }
+      worst = std::max(worst, rel);
+    }
+  }
+  pass(r, "linear, mlp: with q_proj and k_proj zero the output ignores positions (shifts " + list(kOtherShifts) +
+              ", largest rel diff " + number(worst) + " <= " + number(float64_bound()) +
+              "): RoPE reaches nothing but Q and K");
+}
+
+// ---- incident 3: use_rope takes effect ---------------------------------------------------------
+
+ports::LayerSpec with_rope(ports::LayerSpec spec, bool use_rope) {
+  spec.config["use_rope"] = use_rope;
+  return spec;
+}
+
+// As built: use_rope false differs from true on the same weights, and ignores positions.
+void use_rope_config(Port& port, const PortIdentity&, CaseResult& r) {
+  std::string detail;
+  for (const auto type : kTypes) {
+    const auto spec = random_spec(type, small_layer(), torch::kFloat64, 41);
+    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 42);
+    port.build(with_rope(spec, true));
+    const auto on = output(port, x, 3);
+    port.build(with_rope(spec, false));
+    const auto off = output(port, x, 3);
+    const auto apart = harness::relative_difference(off, on);
+    if (!(apart >= kRopeMustMatter)) {
+      return fail(r, ttt::to_string(type) + ": a layer built with use_rope false gives the output of use_rope true " +
+                         "(rel diff " + number(apart) + " < " + number(kRopeMustMatter) + "): the flag does nothing");
+    }
+    const auto moved = harness::relative_difference(output(port, x, 3 + kOtherShifts[0]), off);
+    if (!(moved <= float64_bound())) {
+      return fail(r, ttt::to_string(type) + ": with use_rope false, shifting positions by " +
+                         std::to_string(kOtherShifts[0]) + " changed the output by rel " + number(moved) +
+                         " > " + number(float64_bound()) + ": positions still reach it");
+    }
+    detail += (detail.empty() ? "" : "; ") + ttt::to_string(type) + " off vs on rel " + number(apart);
+  }
+  pass(r, detail + " (>= " + number(kRopeMustMatter) + "); use_rope false ignores positions (<= " +
+              number(float64_bound()) + ")");
+}
+
+// On a live module, both ways: built with true and flipped to false gives what a layer built
+// with false gives, and the other way round; flipped back, the first output returns.
+void use_rope_live_flip(Port& port, const PortIdentity&, CaseResult& r) {
+  double worst = 0;
+  for (const auto type : kTypes) {
+    const auto spec = random_spec(type, small_layer(), torch::kFloat64, 43);
+    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 44);
+    port.build(with_rope(spec, false));
+    const auto built_off = output(port, x, 3);
+    port.build(with_rope(spec, true));
+    const auto built_on = output(port, x, 3);
+    const auto same = [&](const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
+      const auto rel = harness::relative_difference(a, b);
+      worst = std::max(worst, rel);
+      if (rel <= float64_bound()) return true;
+      fail(r, ttt::to_string(type) + ": " + what + " (rel diff " + number(rel) + " > " + number(float64_bound()) + ")");
+      return false;
+    };
+    const auto apart = harness::relative_difference(built_off, built_on);
+    if (!(apart >= kRopeMustMatter)) {
+      return fail(r, ttt::to_string(type) + ": use_rope false and true give the same output (rel diff " +
+                         number(apart) + " < " + number(kRopeMustMatter) + "): there is nothing for a flip to change");
+    }
+    port.set_use_rope(false);
+    if (!same(output(port, x, 3), built_off, "built with use_rope true, then set to false, it does not give the output of a layer built with false")) return;
+    port.set_use_rope(true);
+    if (!same(output(port, x, 3), built_on, "set back to true, it does not give its first output again")) return;
+    port.build(with_rope(spec, false));
+    port.set_use_rope(true);
+    if (!same(output(port, x, 3), built_on, "built with use_rope false, then set to true, it does not give the output of a layer built with true")) return;
+  }
+  pass(r, "linear, mlp: use_rope set on the live module takes effect both ways and back (largest rel diff " +
+              number(worst) + " <= " + number(float64_bound()) + " from the layer built that way)");
+}
+
+// ---- incident 2: bfloat16 end to end ---------------------------------------------------------
+
+// The port in bfloat16 against its own float64 run on the same (bfloat16) values, held by the
+// one policy's reference-error rule (harness/runner/tolerance.cpp) to the error a correct
+// bfloat16 implementation makes on them: this repository's layer in bfloat16 against its own
+// float64 run, itself held to upstream's own bfloat16 error by the bfloat16 goldens
+// (docs/TOLERANCES.md, "Conformance checks"). The comparison is made on the errors: the port's
+// (bf16 - its float64) set onto the yardstick's float64 output, so that the rule's "reference
+// error" is the yardstick's own and a port whose float64 run is wrong gains no slack from it.
+void bf16_round_trip(Port& port, const PortIdentity&, CaseResult& r) {
+  const auto tolerance = harness::output_tolerance("bfloat16", /*with_fp64=*/true);
+  for (const auto type : kTypes) {
+    for (const bool share_qk : {false, true}) {
+      const auto options = ttt::TTTOptions(64, 4).mini_batch_size(8).share_qk(share_qk).use_gate(share_qk);
+      const auto spec = random_spec(type, options, torch::kBFloat16, 51);
+      const auto x = hidden(2, 45, options, torch::kBFloat16, 52);
+      const auto positions = harness::positions_from(1001, 45);
+      port.build(spec);
+      const auto out = port.forward(x, positions);
+      const auto name = ttt::to_string(type) + (share_qk ? " share_qk+gate" : "");
+      if (out.tensor.scalar_type() != torch::kBFloat16 || out.tensor.sizes() != x.sizes()) {
+        return fail(r, name + ": the bfloat16 run returned " + std::string(c10::toString(out.tensor.scalar_type())) +
+                           " " + c10::str(out.tensor.sizes()) + ", not bfloat16 " + c10::str(x.sizes()));
+      }
+      auto spec64 = spec;
+      for (auto& [unused, t] : spec64.params) t = t.to(torch::kFloat64);
+      spec64.dtype = torch::kFloat64;
+      port.build(spec64);
+      const auto own64 = port.forward(x.to(torch::kFloat64), positions).tensor;
+      // The yardstick: a correct bfloat16 layer on the same values, and its float64 run.
+      c10::InferenceMode inference;
+      const auto yard = harness::random_layer(harness::production_layers(), type, options, torch::kBFloat16, 51);
+      const auto yard64 = harness::random_layer(harness::production_layers(), type, options, torch::kBFloat16, 51);
+      yard64->to(torch::kFloat64);
+      const auto e = yard->forward(x, positions);
+      const auto f = yard64->forward(x.to(torch::kFloat64), positions);
+      const auto port_error_on_f = out.tensor.to(torch::kFloat64) - own64 + f;
+      auto c = harness::compare_tensors(name + " bfloat16 error", port_error_on_f, e, tolerance, f);
+      r.comparisons.push_back(c);
+      if (!c.passed) return fail(r, "(" + name + ": bfloat16 error beyond what a correct bfloat16 layer makes)");
+    }
+  }
+  r.status = Status::Pass;
+}
+
+// ---- incident 1: everything on the device --------------------------------------------------
+
+void cuda_placement(Port& port, const PortIdentity& identity, CaseResult& r) {
+  if (!identity.cuda_available) {
+    r.status = Status::Skip;
+    r.message = "the port sees no CUDA device, so RoPE tables built on the CPU for a CUDA input (incident 1) "
+                "cannot be checked here: run conform on a machine with a GPU";
+    return;
+  }
+  const auto tolerance = harness::output_tolerance("float32", /*with_fp64=*/true);
+  for (const auto type : kTypes) {
+    const auto options = ttt::TTTOptions(64, 4).mini_batch_size(kK);
+    const auto x = hidden(2, 75, options, torch::kFloat32, 55);
+    const auto positions = harness::positions_from(7, 75);
+    const auto built = port.build(random_spec(type, options, torch::kFloat32, 54, "cuda"));
+    for (const auto& [name, device] : built.tensor_devices) {
+      if (device.rfind("cuda", 0) != 0) {
+        return fail(r, ttt::to_string(type) + ": built for cuda, its " + name + " is on " + device);
+      }
+    }
+    const auto on_cuda = port.forward(x, positions);
+    if (on_cuda.device.rfind("cuda", 0) != 0) {
+      return fail(r, ttt::to_string(type) + ": its output for a CUDA input was on " + on_cuda.device);
+    }
+    port.build(random_spec(type, options, torch::kFloat32, 54));
+    const auto on_cpu = port.forward(x, positions).tensor;
+    port.build(random_spec(type, options, torch::kFloat64, 54));
+    const auto truth = port.forward(x.to(torch::kFloat64), positions).tensor;
+    const auto c = harness::compare_tensors(ttt::to_string(type) + " cuda output", on_cuda.tensor, on_cpu, tolerance, truth);
+    r.comparisons.push_back(c);
+    if (!c.passed) return fail(r, "CUDA float32 less accurate than CPU float32 against float64");
+  }
+  r.status = Status::Pass;
+  r.message = "parameters, buffers and outputs on cuda; CUDA float32 as accurate as CPU float32 against float64";
+}
+
+// ---- long sequences -------------------------------------------------------------------------
+
+constexpr int64_t kLongLength = 16384;
+
+void long_stability(Port& port, const PortIdentity&, CaseResult& r) {
+  const auto options = ttt::TTTOptions(64, 4).mini_batch_size(kK);
+  std::ostringstream detail;
+  for (const auto type : kTypes) {
+    const auto x = hidden(1, kLongLength, options, torch::kFloat64, 71);
+    port.build(random_spec(type, options, torch::kFloat64, 72));
+    const auto truth = output(port, x, 0);
+    for (const auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+      port.build(random_spec(type, options, dtype, 72));
+      const auto name = ttt::to_string(type) + " " + harness::dtype_name(dtype) + " vs float64";
+      const auto v = harness::judge_stability(output(port, x.to(dtype), 0), truth, kK, name);
+      if (!v.passed) return fail(r, v.failure + " (L = " + std::to_string(kLongLength) + ")");
+      detail << (detail.tellp() > 0 ? "; " : "") << name << " error x" << number(v.growth()) << " <= x"
+             << number(v.growth_bound) << ", rms max/median " << number(v.rms_max / v.rms_median);
+    }
+  }
+  pass(r, "L = " + std::to_string(kLongLength) + ", finite: " + detail.str());
+}
+
+// ---- streaming -----------------------------------------------------------------------------
+
+// A stream of calls with cumulative positions, as decoding makes them: whole mini-batches,
+// single tokens into the middle of one, a call that starts on a boundary and ends inside a
+// mini-batch, single tokens again. Every multi-token call starts on a boundary (the reference
+// refuses any other).
+const std::vector<int64_t> kStreamCalls{2 * kK, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, kK + 7, 1, 1, 1};
+
+void streaming_equals_one_shot(Port& port, const PortIdentity&, CaseResult& r) {
+  int64_t length = 0;
+  for (const auto n : kStreamCalls) length += n;
+  double worst = 0;
+  for (const auto type : kTypes) {
+    port.build(random_spec(type, small_layer(), torch::kFloat64, 81));
+    const auto x = hidden(2, length, small_layer(), torch::kFloat64, 82);
+    const auto one_shot = output(port, x, 0);
+    port.stream_begin(2);
+    std::vector<torch::Tensor> parts;
+    int64_t at = 0;
+    for (const auto n : kStreamCalls) {
+      parts.push_back(port.stream(x.slice(1, at, at + n), harness::positions_from(at, n)).output.tensor);
+      at += n;
+    }
+    const auto rel = harness::relative_difference(torch::cat(parts, 1), one_shot);
+    if (!(rel <= float64_bound())) {
+      return fail(r, ttt::to_string(type) + ": " + std::to_string(kStreamCalls.size()) + " streaming calls over " +
+                         std::to_string(length) + " tokens differ from one call by rel " + number(rel) + " > " +
+                         number(float64_bound()));
+    }
+    worst = std::max(worst, rel);
+  }
+  pass(r, "linear, mlp: " + std::to_string(kStreamCalls.size()) + " calls (" + std::to_string(2 * kK) + " tokens, " +
+              "single tokens, " + std::to_string(kK + 7) + " from a boundary, single tokens; " + std::to_string(length) +
+              " in all) equal one call, largest rel diff " + number(worst) + " <= " + number(float64_bound()) +
+              " (float64)");
+}
+
+}  // namespace
+
+std::string check_case_id(const PortCheck& check) { return "check/" + check.id; }
+
+const std::vector<PortCheck>& port_checks() {
+  static const std::vector<PortCheck> checks{
+      {"device.cuda_placement", 1,
+       "built and run on CUDA, every parameter, buffer and output stays there, and CUDA float32 is as accurate as CPU "
+       "float32",
+       cuda_placement},
+      {"bf16.round_trip", 2,
+       "runs end to end in bfloat16 (linear, mlp, share_qk + gate), its error against its own float64 run within the "
+       "one policy's bound",
+       bf16_round_trip},
+      {"use_rope.config_takes_effect", 3, "a layer built with use_rope false differs from true and ignores positions",
+       use_rope_config},
+      {"use_rope.live_flip_both_ways", 3, "use_rope set on a live module takes effect, both ways and back",
+       use_rope_live_flip},
+      {"rope.position_modulo", 4,
+       "shifting every position by whole mini-batches, out to " + std::to_string(kWholeShifts.back()) +
+           ", leaves the output unchanged",
+       position_modulo},
+      {"rope.other_shifts_change", 0, "shifting positions by anything else changes the output", other_shifts_change},
+      {"rope.only_q_and_k_rotated", 5, "with Q and K zero the output ignores positions: RoPE reaches nothing else",
+       only_q_and_k_rotated},
+      {"long.stability_" + std::to_string(kLongLength), 0,
+       "float32 and bfloat16 at L = " + std::to_string(kLongLength) + " on the CPU: finite, bounded per-mini-batch norms, error against float64 "
+       "that does not grow with position",
+       long_stability},
+      {"streaming.equals_one_shot", 0, "streaming calls with cumulative positions equal one call",
+       streaming_equals_one_shot},
+  };
+  return checks;
+}
+
+}  // namespace ttt::conform
