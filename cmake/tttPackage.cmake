@@ -30,4 +30,6 @@ if(TARGET ttt-harness)
   set_target_properties(ttt-harness PROPERTIES INSTALL_RPATH "${torch_runtime_dirs}"
                                                INSTALL_RPATH_USE_LINK_PATH TRUE)
   install(TARGETS ttt-harness RUNTIME)
+  # conform's Python driver, where the installed tool looks for it (ports/port_spec.cpp).
+  install(FILES "${PROJECT_SOURCE_DIR}/ports/python/ttt_port_driver.py" DESTINATION "${CMAKE_INSTALL_DATADIR}/ttt-harness")
 endif()

@@ -317,12 +317,7 @@ json build_history(const std::vector<std::string>& report_paths, const HistoryOp
 }
 
 std::string render_html_history(const json& history) {
-  static constexpr const char* kMarker = "@TTT_HISTORY_JSON@";
-  std::string page(kHistoryTemplate);
-  const auto at = page.find(kMarker);
-  if (at == std::string::npos) throw std::logic_error("reports/history.html has no " + std::string(kMarker));
-  page.replace(at, std::string(kMarker).size(), json_for_script_element(history));
-  return page;
+  return fill_page_template(kHistoryTemplate, "@TTT_HISTORY_JSON@", history, "reports/history.html");
 }
 
 int run_history_command(const HistoryCommandOptions& options, std::ostream& out, std::ostream& err) {

@@ -28,12 +28,17 @@ std::string json_for_script_element(const nlohmann::json& report) {
   return out;
 }
 
-std::string render_html_report(const nlohmann::json& report) {
-  std::string page(kReportTemplate);
-  const auto at = page.find(kDataMarker);
-  if (at == std::string::npos) throw std::logic_error("reports/report.html has no " + std::string(kDataMarker));
-  page.replace(at, std::string(kDataMarker).size(), json_for_script_element(report));
+std::string fill_page_template(const char* page_template, const std::string& marker, const nlohmann::json& data,
+                               const std::string& template_name) {
+  std::string page(page_template);
+  const auto at = page.find(marker);
+  if (at == std::string::npos) throw std::logic_error(template_name + " has no " + marker);
+  page.replace(at, marker.size(), json_for_script_element(data));
   return page;
+}
+
+std::string render_html_report(const nlohmann::json& report) {
+  return fill_page_template(kReportTemplate, kDataMarker, report, "reports/report.html");
 }
 
 }  // namespace ttt::harness

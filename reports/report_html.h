@@ -18,4 +18,9 @@ std::string render_html_report(const nlohmann::json& report);
 // element, and invalid UTF-8 from input files replaced instead of throwing.
 std::string json_for_script_element(const nlohmann::json& report);
 
+// A compiled-in page template with `data` (as json_for_script_element gives it) in place of
+// its one `marker`; `template_name` names the template in the error when the marker is missing.
+std::string fill_page_template(const char* page_template, const std::string& marker, const nlohmann::json& data,
+                               const std::string& template_name);
+
 }  // namespace ttt::harness

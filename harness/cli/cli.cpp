@@ -7,6 +7,7 @@
 #include <ports/process/port_server.h>
 #include <reports/report_command.h>
 #include <reports/report_history.h>
+#include <reports/report_matrix.h>
 #include <harness/fixture/isolated_read.h>
 
 #include <CLI/CLI.hpp>
@@ -146,6 +147,13 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
   judge_cmd->add_option("actual", actual_path, "The port's actual file or folder")->required();
   add_line_options(judge_cmd, judge.lines);
 
+  MatrixCommandOptions matrix;
+  auto* matrix_cmd = app.add_subcommand(
+      "matrix", "Ports side by side: the conformance reports of several ports as one table (rows cases and checks)");
+  matrix_cmd->add_option("reports", matrix.reports, "JSON reports of conform, judge or check")->required();
+  matrix_cmd->add_option("--json", matrix.json_path, "Write the matrix JSON here");
+  matrix_cmd->add_option("--html", matrix.html_path, "Write the matrix page here");
+
   auto* server_cmd = app.add_subcommand(
       "port-server", "Serve this repository's layer over the port protocol on stdin/stdout (what conform --port cpp runs)");
 
@@ -173,6 +181,13 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
     }
     if (*diff_cmd) return run_diff_command(diff, std::cout, std::cerr);
     if (*conform_cmd) return conform::run_conform(conform, command, std::cout);
+    if (*matrix_cmd) {
+      if (matrix.json_path.empty() && matrix.html_path.empty()) {
+        std::cerr << "ttt-harness matrix: nothing to write: give --html PAGE and/or --json FILE" << std::endl;
+        return 2;
+      }
+      return run_matrix_command(matrix, std::cout, std::cerr);
+    }
     if (*judge_cmd) {
       judge.golden = {golden_path};
       judge.actual = {actual_path};

@@ -9,7 +9,9 @@
 #include <harness/layer_io/random_layers.h>
 #include <harness/layer_io/tensors.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 namespace ttt::conform {
@@ -87,49 +89,61 @@ torch::Tensor output(Port& port, const torch::Tensor& x, int64_t start) {
   return port.forward(x, harness::positions_from(start, x.size(1))).tensor;
 }
 
+// For each layer type: the layer of `spec` (its type set) on a seeded input at positions
+// start.. against the same at positions start + shift.., for every shift; the first shift
+// whose relative difference `fails` is reported by `failure(type, shift, rel)`. Returns the
+// differences, or nothing when one failed (r is then set).
+std::optional<std::vector<double>> shifted(Port& port, CaseResult& r, ports::LayerSpec (*spec_of)(ttt::LayerType),
+                                           uint64_t input_seed, int64_t start, const std::vector<int64_t>& shifts,
+                                           const std::function<bool(double)>& fails,
+                                           const std::function<std::string(ttt::LayerType, int64_t, double)>& failure) {
+  std::vector<double> all;
+  for (const auto type : kTypes) {
+    port.build(spec_of(type));
+    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, input_seed);
+    const auto base = output(port, x, start);
+    for (const auto shift : shifts) {
+      const auto rel = harness::relative_difference(output(port, x, start + shift), base);
+      if (fails(rel)) {
+        fail(r, failure(type, shift, rel));
+        return std::nullopt;
+      }
+      all.push_back(rel);
+    }
+  }
+  return all;
+}
+
+bool over_float64_bound(double rel) { return !(rel <= float64_bound()); }
+
 // ---- incident 4: positions reduced modulo mini_batch_size -----------------------------------
 
 void position_modulo(Port& port, const PortIdentity&, CaseResult& r) {
-  double worst = 0;
-  for (const auto type : kTypes) {
-    port.build(random_spec(type, small_layer(), torch::kFloat64, 11));
-    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 12);
-    const auto base = output(port, x, 5);
-    for (const auto shift : kWholeShifts) {
-      const auto rel = harness::relative_difference(output(port, x, 5 + shift), base);
-      if (!(rel <= float64_bound())) {
-        return fail(r, ttt::to_string(type) + ": shifting every position by " + std::to_string(shift) +
-                           " (a whole number of mini-batches of " + std::to_string(kK) +
-                           ") changed the output by rel " + number(rel) + " > " + number(float64_bound()) +
-                           ": RoPE does not see position_ids % mini_batch_size");
-      }
-      worst = std::max(worst, rel);
-    }
-  }
+  const auto rels = shifted(
+      port, r, [](ttt::LayerType type) { return random_spec(type, small_layer(), torch::kFloat64, 11); }, 12, 5,
+      kWholeShifts, over_float64_bound, [](ttt::LayerType type, int64_t shift, double rel) {
+        return ttt::to_string(type) + ": shifting every position by " + std::to_string(shift) +
+               " (a whole number of mini-batches of " + std::to_string(kK) + ") changed the output by rel " +
+               number(rel) + " > " + number(float64_bound()) + ": RoPE does not see position_ids % mini_batch_size";
+      });
+  if (!rels) return;
   pass(r, "linear, mlp: every position shifted by " + list(kWholeShifts) + " (whole mini-batches of " +
-              std::to_string(kK) + "): output unchanged, largest rel diff " + number(worst) +
-              " <= " + number(float64_bound()) + " (float64)");
+              std::to_string(kK) + "): output unchanged, largest rel diff " +
+              number(*std::max_element(rels->begin(), rels->end())) + " <= " + number(float64_bound()) + " (float64)");
 }
 
 void other_shifts_change(Port& port, const PortIdentity&, CaseResult& r) {
-  double smallest = 1;
-  for (const auto type : kTypes) {
-    port.build(random_spec(type, small_layer(), torch::kFloat64, 21));
-    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 22);
-    const auto base = output(port, x, 0);
-    for (const auto shift : kOtherShifts) {
-      const auto rel = harness::relative_difference(output(port, x, shift), base);
-      if (!(rel >= kMustChange)) {
-        return fail(r, ttt::to_string(type) + ": shifting every position by " + std::to_string(shift) +
-                           " (not a whole number of mini-batches of " + std::to_string(kK) +
-                           ") left the output unchanged (rel diff " + number(rel) + " < " + number(kMustChange) +
-                           "): RoPE is not applied, or ignores position_ids");
-      }
-      smallest = std::min(smallest, rel);
-    }
-  }
+  const auto rels = shifted(
+      port, r, [](ttt::LayerType type) { return random_spec(type, small_layer(), torch::kFloat64, 21); }, 22, 0,
+      kOtherShifts, [](double rel) { return !(rel >= kMustChange); },
+      [](ttt::LayerType type, int64_t shift, double rel) {
+        return ttt::to_string(type) + ": shifting every position by " + std::to_string(shift) +
+               " (not a whole number of mini-batches of " + std::to_string(kK) + ") left the output unchanged (rel diff " +
+               number(rel) + " < " + number(kMustChange) + "): RoPE is not applied, or ignores position_ids";
+      });
+  if (!rels) return;
   pass(r, "linear, mlp: every position shifted by " + list(kOtherShifts) + ": output changed, smallest rel diff " +
-              number(smallest) + " >= " + number(kMustChange));
+              number(*std::min_element(rels->begin(), rels->end())) + " >= " + number(kMustChange));
 }
 
 // ---- incident 5: RoPE on Q and K only ----------------------------------------------------------
@@ -138,28 +152,24 @@ void other_shifts_change(Port& port, const PortIdentity&, CaseResult& r) {
 // layer that rotates only Q and K no longer sees positions at all (the learning rate, the
 // token index and the gate read the input and the index within the mini-batch, never
 // position_ids). A layer that rotates V too still does.
+ports::LayerSpec zero_qk_spec(ttt::LayerType type) {
+  auto spec = random_spec(type, small_layer(), torch::kFloat64, 31);
+  spec.params.at("q_proj.weight").zero_();
+  spec.params.at("k_proj.weight").zero_();
+  return spec;
+}
+
 void only_q_and_k_rotated(Port& port, const PortIdentity&, CaseResult& r) {
-  double worst = 0;
-  for (const auto type : kTypes) {
-    auto spec = random_spec(type, small_layer(), torch::kFloat64, 31);
-    spec.params.at("q_proj.weight").zero_();
-    spec.params.at("k_proj.weight").zero_();
-    port.build(spec);
-    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 32);
-    const auto base = output(port, x, 0);
-    for (const auto shift : kOtherShifts) {
-      const auto rel = harness::relative_difference(output(port, x, shift), base);
-      if (!(rel <= float64_bound())) {
-        return fail(r, ttt::to_string(type) + ": with q_proj and k_proj zero, shifting positions by " +
-                           std::to_string(shift) + " changed the output by rel " + number(rel) + " > " +
-                           number(float64_bound()) + ": something besides Q and K is rotated (V?)");
-      }
-      worst = std::max(worst, rel);
-    }
-  }
+  const auto rels = shifted(port, r, zero_qk_spec, 32, 0, kOtherShifts, over_float64_bound,
+                            [](ttt::LayerType type, int64_t shift, double rel) {
+                              return ttt::to_string(type) + ": with q_proj and k_proj zero, shifting positions by " +
+                                     std::to_string(shift) + " changed the output by rel " + number(rel) + " > " +
+                                     number(float64_bound()) + ": something besides Q and K is rotated (V?)";
+                            });
+  if (!rels) return;
   pass(r, "linear, mlp: with q_proj and k_proj zero the output ignores positions (shifts " + list(kOtherShifts) +
-              ", largest rel diff " + number(worst) + " <= " + number(float64_bound()) +
-              "): RoPE reaches nothing but Q and K");
+              ", largest rel diff " + number(*std::max_element(rels->begin(), rels->end())) + " <= " +
+              number(float64_bound()) + "): RoPE reaches nothing but Q and K");
 }
 
 // ---- incident 3: use_rope takes effect ---------------------------------------------------------

@@ -247,5 +247,47 @@ TEST_F(Browser, ReportFromCommittedFixturesRenders) {
   screenshot(html, "fixtures-report.png", "1400,1400");
 }
 
+// A port's conformance report and the matrix of ports (ttt-harness conform, matrix): the page
+// names the port, counts what it does not support and what its expectations file lists apart
+// from its failures, and the matrix holds one row per case or check, one column per port.
+TEST_F(Browser, ConformanceReportAndMatrixRender) {
+  const std::string source = TTT_SOURCE_DIR;
+  const std::string port = "python:" + source + "/suites/conformance/example_port/audio_ttt.py:with_use_rope_ignored";
+  const auto expectations = folder_ + "/expectations.txt";
+  write_text(expectations, "check/use_rope\\.config_takes_effect   the flag is being wired up (our issue 7)\n");
+  const std::string only = " --filter " + quote("linear_decode_f64_p5_t14_k8|linear_norope_f64_b2_l48_k16|check/use_rope");
+  const auto switched = run_harness("conform --port " + quote(port) + only + " --expectations " + quote(expectations) +
+                                    " --json " + quote(folder_ + "/switched.json") + " --html " + quote(folder_ + "/switched.html"));
+  ASSERT_EQ(switched.exit_code, 1) << switched.output;  // the live flip still fails
+  const auto cpp = run_harness("conform --port cpp" + only + " --json " + quote(folder_ + "/cpp.json"));
+  ASSERT_EQ(cpp.exit_code, 0) << cpp.output;
+
+  const auto page = open(folder_ + "/switched.html");
+  EXPECT_EQ(page.console, "") << "the page logged to the console";
+  expect_contains(page.dom, "data-report-ready=\"1\"");
+  expect_contains(page.dom, "ttt-harness conformance: audio-ttt example port 1.0-test");
+  expect_contains(page.dom, "id=\"port\"");
+  expect_contains(page.dom, "data-count=\"cases-not-supported\">1<");  // the decode case's /state
+  expect_contains(page.dom, "data-count=\"cases-known\">1<");
+  expect_contains(page.dom, "id=\"known-failures\"");
+  expect_contains(page.dom, "the flag is being wired up (our issue 7)");
+  expect_contains(page.dom, "data-failure=\"check/use_rope.live_flip_both_ways\"");
+  screenshot(folder_ + "/switched.html", "conformance-report.png", "1400,1400");
+
+  const auto html = folder_ + "/matrix.html";
+  const auto matrix = run_harness("matrix " + quote(folder_ + "/cpp.json") + " " + quote(folder_ + "/switched.json") +
+                                  " --html " + quote(html) + " --json " + quote(folder_ + "/matrix.json"));
+  ASSERT_EQ(matrix.exit_code, 0) << matrix.output;
+  const auto m = open(html);
+  EXPECT_EQ(m.console, "") << "the page logged to the console";
+  expect_contains(m.dom, "data-matrix-ready=\"1\"");
+  expect_contains(m.dom, "5 rows \u00b7 2 ports");
+  expect_contains(m.dom, "data-case=\"linear_decode_f64_p5_t14_k8/state\"");
+  expect_contains(m.dom, "incident 3: ");
+  expect_contains(m.dom, "FAIL (known)");
+  expect_contains(m.dom, "N/S");
+  screenshot(html, "conformance-matrix.png", "1280,900");
+}
+
 }  // namespace
 }  // namespace ttt::testing
