@@ -35,6 +35,7 @@ ProcessPortOptions port_process(const std::string& spec, const PortSpecOptions& 
   p.spec = spec;
   p.timeout_seconds = options.timeout_seconds;
   p.start_timeout_seconds = options.start_timeout_seconds;
+  p.threads = options.threads;
   const auto bad = [&](const std::string& why) {
     return std::invalid_argument("--port " + spec + ": " + why);
   };

@@ -17,6 +17,7 @@ struct PortSpecOptions {
   std::string python;  // the interpreter for python: ports; empty: the project's .venv
   int timeout_seconds = 300;
   int start_timeout_seconds = 120;
+  int threads = 1;  // asked of the port (TTT_PORT_THREADS)
 };
 
 // The process a spec runs. Throws std::invalid_argument naming the spec and what is wrong

@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 
 #include <unistd.h>
@@ -136,7 +137,8 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
                           "Seconds one call of the port may take before it is killed and restarted (default 300)")
       ->check(CLI::Range(1, 86400));
   add_line_options(conform_cmd, conform.lines);
-  conform_cmd->add_option("--threads", conform.threads, "Intra-op CPU threads of the harness (default 1)")
+  conform_cmd->add_option("--threads", conform.threads,
+                          "Intra-op CPU threads of the harness, and asked of the port (TTT_PORT_THREADS; default 1)")
       ->check(CLI::Range(1, 1024));
 
   conform::JudgeOptions judge;
@@ -195,6 +197,10 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
     }
     if (*server_cmd) {
       const int protocol = ports::protocol_stdout();
+      // The intra-op threads conform asks for (TTT_PORT_THREADS).
+      if (const char* threads = std::getenv("TTT_PORT_THREADS"); threads != nullptr && std::atoi(threads) > 0) {
+        torch::set_num_threads(std::atoi(threads));
+      }
       ports::LayerPort port(factory);
       return ports::serve(port, STDIN_FILENO, protocol);
     }

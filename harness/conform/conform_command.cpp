@@ -44,7 +44,9 @@ int run_conform(const ConformOptions& options, const std::vector<std::string>& c
   ports::ProcessPortOptions process;
   try {
     lines.emplace(options.lines, out);
-    process = ports::port_process(options.port, options.process);
+    auto spec_options = options.process;
+    spec_options.threads = options.threads;
+    process = ports::port_process(options.port, spec_options);
   } catch (const std::exception& e) {
     out << "ERROR " << e.what() << std::endl;
     return 2;
@@ -67,6 +69,12 @@ int run_conform(const ConformOptions& options, const std::vector<std::string>& c
   };
   if (!cannot_start.empty()) {
     lines->record(harness::error_result("--port " + options.port, cannot_start));
+    return finish(2);
+  }
+  // As check: --device cuda where no case can run there is an unusable input, not a column of
+  // errors (a nightly whose port lost its GPU must not look like a port that fails).
+  if (options.lines.device == "cuda" && !identity.cuda_available) {
+    lines->record(harness::error_result("--device cuda", "the port sees no CUDA device (its own runtime says so at hello)"));
     return finish(2);
   }
   out << "PORT " << identity.name << (identity.version.empty() ? "" : " " + identity.version) << " (" << options.port

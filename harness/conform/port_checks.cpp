@@ -382,6 +382,18 @@ void streaming_equals_one_shot(Port& port, const PortIdentity&, CaseResult& r) {
               " (float64)");
 }
 
+// ---- what only this repository's layer can undergo -------------------------------------------
+
+// `check` judges these on the C++ layer's internals (harness/runner/white_box.h); no port
+// interface reaches them, so for a port they are said, never passed.
+std::function<void(Port&, const PortIdentity&, CaseResult&)> white_box(const std::string& what) {
+  return [what](Port&, const PortIdentity&, CaseResult&) {
+    throw PortFailure(PortFailure::Kind::NotSupported,
+                      what + " is read from the layer's internals, which the port interface does not reach; "
+                             "ttt-harness check judges it for this repository's layer (docs/PORTS.md)");
+  };
+}
+
 }  // namespace
 
 std::string check_case_id(const PortCheck& check) { return "check/" + check.id; }
@@ -413,6 +425,14 @@ const std::vector<PortCheck>& port_checks() {
        long_stability},
       {"streaming.equals_one_shot", 0, "streaming calls with cumulative positions equal one call",
        streaming_equals_one_shot},
+      {"white_box.rope_table", 0,
+       "the layer's own RoPE table against a fixture's stored one, and a bfloat16 layer's against the exact one",
+       white_box("the RoPE table the layer rotates with")},
+      {"white_box.layer_norm_statistics", 0,
+       "a bfloat16 layer's inner layer-norm statistics against exact ones, within their derived rounding bound",
+       white_box("the inner layer norm's statistics")},
+      {"white_box.rotated_qk", 0, "the rotated Q and K against a fixture's /intermediates/XQ_rope, XK_rope",
+       white_box("the rotated Q and K")},
   };
   return checks;
 }

@@ -64,7 +64,12 @@ void ProcessPort::start() {
   streams.stdout_fd = out_pipe[1];
   streams.log_file = (scratch_->path() / "port.log").string();
   streams.own_process_group = true;
-  streams.extra_environment = {{"PYTHONDONTWRITEBYTECODE", "1"}, {"PYTHONUNBUFFERED", "1"}};
+  // A port is asked for the harness's thread count (the Python driver and port-server honour
+  // it): fixture-sized work gains nothing from more, and two processes spinning OpenMP threads
+  // on a shared CI machine's cores collapse.
+  streams.extra_environment = {{"PYTHONDONTWRITEBYTECODE", "1"},
+                               {"PYTHONUNBUFFERED", "1"},
+                               {"TTT_PORT_THREADS", std::to_string(options_.threads)}};
   try {
     pid_ = spawn_child(options_.argv, streams);
   } catch (const std::exception& e) {

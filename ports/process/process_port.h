@@ -24,6 +24,7 @@ struct ProcessPortOptions {
   std::vector<std::string> argv;  // the program that serves the protocol, and its arguments
   int timeout_seconds = 300;      // one call: a build, a forward, a stream call, a backward
   int start_timeout_seconds = 120;  // starting the program up to its answer to hello
+  int threads = 1;  // TTT_PORT_THREADS for the port: the intra-op threads it is asked to use
 };
 
 class ProcessPort : public Port {

@@ -50,6 +50,10 @@ faulthandler.enable(file=sys.stderr)
 
 import torch  # noqa: E402  (after the streams are in place: importing torch may print)
 
+# The intra-op threads the harness asks for (conform --threads, default 1).
+if os.environ.get("TTT_PORT_THREADS", "").isdigit() and int(os.environ["TTT_PORT_THREADS"]) > 0:
+    torch.set_num_threads(int(os.environ["TTT_PORT_THREADS"]))
+
 DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16, "int64": torch.int64}
 NAMES = {v: k for k, v in DTYPES.items()}
 
