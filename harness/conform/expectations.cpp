@@ -39,6 +39,12 @@ Expectations Expectations::load(const std::string& path) {
 }
 
 void Expectations::apply(harness::CaseResult& result) {
+  // What did not run here (SKIP) or could not be used (an input's ERROR) is neither a known
+  // failure nor a pass.
+  if (result.status == harness::Status::Skip ||
+      (result.status == harness::Status::Error && result.error_source == harness::ErrorSource::Input)) {
+    return;
+  }
   for (auto& entry : entries_) {
     if (std::regex_match(result.case_id, entry.pattern)) {
       entry.used = true;

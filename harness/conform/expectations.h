@@ -25,7 +25,8 @@ class Expectations {
   // Throws std::invalid_argument naming FILE:LINE for an unreadable file or a bad expression.
   static Expectations load(const std::string& path);
 
-  // Marks `result` (result.expected_failure = "FILE:LINE: why") when an entry matches its id.
+  // Marks `result` (result.expected_failure = "FILE:LINE: why") when an entry matches its id
+  // (not a SKIP, nor an unusable input's ERROR).
   void apply(harness::CaseResult& result);
   // "FILE:LINE: <expression> matches no case", for each entry that matched nothing.
   std::vector<std::string> unused() const;

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 
 namespace ttt::conform {
 namespace {
@@ -85,8 +86,15 @@ torch::Tensor hidden(int64_t batch, int64_t length, const ttt::TTTOptions& optio
   return harness::random_hidden(batch, length, options.hidden_size(), dtype, seed);
 }
 
+// The port's output for x at positions start..; one of another shape than x is no output to
+// compare (a port that returned something else must not pass a check by broadcasting).
 torch::Tensor output(Port& port, const torch::Tensor& x, int64_t start) {
-  return port.forward(x, harness::positions_from(start, x.size(1))).tensor;
+  auto out = port.forward(x, harness::positions_from(start, x.size(1))).tensor;
+  if (out.sizes() != x.sizes()) {
+    throw std::runtime_error("the port returned shape " + c10::str(out.sizes()) + " for an input of shape " +
+                             c10::str(x.sizes()));
+  }
+  return out;
 }
 
 // For each layer type: the layer of `spec` (its type set) on a seeded input at positions
@@ -300,13 +308,23 @@ void cuda_placement(Port& port, const PortIdentity& identity, CaseResult& r) {
     const auto options = ttt::TTTOptions(64, 4).mini_batch_size(kK);
     const auto x = hidden(2, 75, options, torch::kFloat32, 55);
     const auto positions = harness::positions_from(7, 75);
-    const auto built = port.build(random_spec(type, options, torch::kFloat32, 54, "cuda"));
+    const auto spec = random_spec(type, options, torch::kFloat32, 54, "cuda");
+    const auto built = port.build(spec);
+    for (const auto& [name, unused] : spec.params) {
+      if (!built.tensor_devices.count(name)) {
+        return fail(r, ttt::to_string(type) + ": built for cuda, the port says nothing of where its " + name +
+                           " is (tensor_devices): placement cannot be judged");
+      }
+    }
     for (const auto& [name, device] : built.tensor_devices) {
       if (device.rfind("cuda", 0) != 0) {
         return fail(r, ttt::to_string(type) + ": built for cuda, its " + name + " is on " + device);
       }
     }
     const auto on_cuda = port.forward(x, positions);
+    if (on_cuda.tensor.sizes() != x.sizes()) {
+      return fail(r, ttt::to_string(type) + ": on cuda the port returned shape " + c10::str(on_cuda.tensor.sizes()));
+    }
     if (on_cuda.device.rfind("cuda", 0) != 0) {
       return fail(r, ttt::to_string(type) + ": its output for a CUDA input was on " + on_cuda.device);
     }

@@ -5,6 +5,8 @@
 #include <harness/fixture/config.h>
 #include <harness/layer_io/tensors.h>
 
+#include <optional>
+
 namespace ttt::harness {
 namespace {
 
@@ -12,13 +14,19 @@ namespace {
 // is none, or it has another shape.
 Comparison judge_one(const std::string& label, const std::string& name, const NamedTensors& actual,
                      const Array& golden, const Tolerance& tolerance, const torch::Tensor& fp64,
-                     const std::string& missing) {
+                     const std::string& missing, std::optional<torch::ScalarType> dtype) {
   const auto it = actual.find(name);
   if (it == actual.end() || !it->second.defined()) return not_compared(label, missing);
   const auto expected = to_tensor(golden);
   if (it->second.sizes() != expected.sizes()) {
     return not_compared(label, "the port's shape " + c10::str(it->second.sizes()) + " is not the golden's " +
                                    c10::str(expected.sizes()));
+  }
+  // A case is judged at its dtype's bound: a tensor computed in another dtype (a bfloat16 case
+  // run in float64) would be held to a bound it was never at risk of.
+  if (dtype.has_value() && it->second.scalar_type() != *dtype) {
+    return not_compared(label, std::string("the port's tensor is ") + c10::toString(it->second.scalar_type()) +
+                                   ", the case is " + c10::toString(*dtype));
   }
   return compare_tensors(label, it->second, expected, tolerance, fp64);
 }
@@ -48,7 +56,7 @@ std::vector<Comparison> judge_outputs(const Fixture& fixture, const NamedTensors
     const auto fp64 = fp64_twin(fixture.outputs, name);
     out.push_back(judge_one(name, name, actual, golden->second,
                             output_tolerance(fixture.dtype, fp64.defined(), table), fp64,
-                            "the port gave no " + name));
+                            "the port gave no " + name, case_scalar_type(fixture.dtype)));
   }
   return out;
 }
@@ -60,12 +68,14 @@ std::vector<Comparison> judge_state(const Fixture& fixture, const NamedTensors& 
     const auto missing = "the port's state holds no tensor " + name;
     // The reference keeps its conv windows in float32 whatever the dtype.
     if (name.rfind("ttt_conv", 0) == 0) {
-      out.push_back(judge_one("state/" + name, name, actual, golden, direct_tolerance("float32"), {}, missing));
+      out.push_back(
+          judge_one("state/" + name, name, actual, golden, direct_tolerance("float32"), {}, missing, std::nullopt));
       continue;
     }
     const auto fp64 = fp64_twin(fixture.state, name);
     out.push_back(judge_one("state/" + name, name, actual, golden,
-                            output_tolerance(fixture.dtype, fp64.defined(), table), fp64, missing));
+                            output_tolerance(fixture.dtype, fp64.defined(), table), fp64, missing,
+                            case_scalar_type(fixture.dtype)));
   }
   return out;
 }
@@ -80,7 +90,8 @@ std::vector<Comparison> judge_gradients(const Fixture& fixture, const NamedTenso
     const auto tolerance =
         fp64.defined() ? output_tolerance(fixture.dtype, true, table) : gradient_tolerance(fixture.dtype, table);
     out.push_back(judge_one("grad/" + name, name, actual, golden, tolerance, fp64,
-                            "the port has no parameter " + name + " to take a gradient of"));
+                            "the port has no parameter " + name + " to take a gradient of",
+                            case_scalar_type(fixture.dtype)));
   }
   return out;
 }

@@ -128,6 +128,13 @@ int serve(Port& port, int in, int out) {
       reply = refusal("exception", e.what());
     }
     try {
+      // A reply that cannot be sent as it is (a tensor of a dtype the protocol has no name
+      // for) is refused as a whole: nothing of it has been written yet.
+      for (const auto& [name, tensor] : reply.tensors) (void)wire::dtype_name(tensor.scalar_type());
+    } catch (const std::exception& e) {
+      reply = refusal("exception", e.what());
+    }
+    try {
       channel.write(reply);
     } catch (const std::exception&) {
       return 0;  // the harness went away

@@ -37,12 +37,42 @@ std::string telling_line(const std::string& lines) {
   return last == std::string::npos ? lines : lines.substr(last + 3);
 }
 
+// The ports' processes alive now, so that a harness stopped by a signal (Ctrl-C, a CI job's
+// kill, a Slurm time limit) takes them with it: each leads its own process group and would
+// otherwise outlive the harness, a hung one for ever. Plain ints: read in a signal handler.
+constexpr int kMaxChildren = 64;
+volatile sig_atomic_t g_children[kMaxChildren] = {};
+
+void end_children_and_die(int signal) {
+  for (int i = 0; i < kMaxChildren; ++i) {
+    if (g_children[i] > 0) ::kill(-g_children[i], SIGKILL);
+  }
+  ::signal(signal, SIG_DFL);
+  ::raise(signal);
+}
+
 }  // namespace
+
+void ProcessPort::remember_child(pid_t pid) {
+  for (int i = 0; i < kMaxChildren; ++i) {
+    if (g_children[i] == 0) {
+      g_children[i] = pid;
+      return;
+    }
+  }
+}
+
+void ProcessPort::forget_child(pid_t pid) {
+  for (int i = 0; i < kMaxChildren; ++i) {
+    if (g_children[i] == pid) g_children[i] = 0;
+  }
+}
 
 ProcessPort::ProcessPort(ProcessPortOptions options) : options_(std::move(options)) {
   // A port that dies while the harness writes to it must be an error to report, not a SIGPIPE
   // that ends the harness.
   ::signal(SIGPIPE, SIG_IGN);
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) ::signal(signal, end_children_and_die);
 }
 
 ProcessPort::~ProcessPort() { stop(); }
@@ -55,10 +85,17 @@ std::string ProcessPort::output_since_call() const {
 void ProcessPort::start() {
   scratch_ = std::make_unique<ScratchFolder>("ttt-port");
   int in_pipe[2], out_pipe[2];
-  if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
-    throw PortFailure(PortFailure::Kind::CannotStart,
-                      options_.spec + ": cannot make pipes: " + std::string(std::strerror(errno)));
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0) {
+    throw PortFailure(PortFailure::Kind::CannotStart, "cannot make a pipe: " + std::string(std::strerror(errno)));
   }
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    ::close(in_pipe[0]);
+    ::close(in_pipe[1]);
+    throw PortFailure(PortFailure::Kind::CannotStart, "cannot make a pipe: " + std::string(std::strerror(errno)));
+  }
+  // The harness's end of the port's input does not block: a large request to a port that
+  // stops reading waits in poll() against the call's deadline, not in write() forever.
+  ::fcntl(in_pipe[1], F_SETFL, ::fcntl(in_pipe[1], F_GETFL) | O_NONBLOCK);
   ChildStreams streams;
   streams.stdin_fd = in_pipe[0];
   streams.stdout_fd = out_pipe[1];
@@ -72,6 +109,7 @@ void ProcessPort::start() {
                                {"TTT_PORT_THREADS", std::to_string(options_.threads)}};
   try {
     pid_ = spawn_child(options_.argv, streams);
+    remember_child(pid_);
   } catch (const std::exception& e) {
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]}) ::close(fd);
     throw PortFailure(PortFailure::Kind::CannotStart, options_.spec + ": " + e.what());
@@ -91,10 +129,12 @@ void ProcessPort::start() {
     stop();
     throw PortFailure(PortFailure::Kind::CannotStart, std::string("cannot start: ") + e.what());
   }
-  if (answer.header.value("protocol", 0) != wire::kProtocolVersion) {
+  const auto protocol = answer.header.find("protocol");
+  if (protocol == answer.header.end() || !protocol->is_number_integer() || *protocol != wire::kProtocolVersion) {
     stop();
     throw PortFailure(PortFailure::Kind::CannotStart,
-                      "cannot start: it speaks protocol " + answer.header.value("protocol", nlohmann::json(nullptr)).dump() +
+                      "cannot start: it speaks protocol " +
+                          (protocol == answer.header.end() ? std::string("(none)") : protocol->dump()) +
                           ", this harness speaks " + std::to_string(wire::kProtocolVersion));
   }
   PortIdentity id;
@@ -103,7 +143,8 @@ void ProcessPort::start() {
   if (const auto env = answer.header.find("environment"); env != answer.header.end() && env->is_object()) {
     id.environment = *env;
   }
-  id.cuda_available = answer.header.value("cuda_available", false);
+  const auto cuda = answer.header.find("cuda_available");
+  id.cuda_available = cuda != answer.header.end() && cuda->is_boolean() && cuda->get<bool>();
   if (id.name.empty()) id.name = options_.spec;
   identity_ = id;
 }
@@ -112,20 +153,19 @@ std::string ProcessPort::end_process(int grace_ms) {
   if (pid_ < 0) return "";
   if (to_port_ >= 0) ::close(to_port_);  // end of its input: a well-behaved server leaves
   to_port_ = -1;
-  int status = 0;
-  bool reaped = false;
-  for (int waited = 0; !reaped; waited += 20) {
-    reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
-    if (reaped || waited >= grace_ms) break;
+  // Wait for it to end without reaping it (its pid, the group's id, stays reserved), then end
+  // whatever it started (it leads its own process group), then reap it.
+  for (int waited = 0; waited < grace_ms; waited += 20) {
+    siginfo_t info{};
+    if (::waitid(P_PID, pid_, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid_) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // Whatever it started goes with it: it leads its own process group.
   ::kill(-pid_, SIGKILL);
-  if (!reaped) {
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
+  forget_child(pid_);
   if (from_port_ >= 0) ::close(from_port_);
   from_port_ = -1;
   channel_.reset();
@@ -152,7 +192,8 @@ void ProcessPort::fail(PortFailure::Kind kind, const std::string& op, const std:
   switch (kind) {
     case PortFailure::Kind::TimedOut:
       end_process(0);
-      message = "the port did not answer " + op + " within " + what + " s (--timeout) and was killed" + again;
+      message = "the port did not answer " + op + " within " + what + " s" +
+                (op == "hello" ? " of starting" : " (--timeout)") + " and was killed" + again;
       break;
     case PortFailure::Kind::Crashed:
       // Its output closed: it is ending, or ended; up to 2 s to learn how.
@@ -186,6 +227,8 @@ wire::Message ProcessPort::call(const std::string& op, wire::Message message, in
     fail(PortFailure::Kind::Crashed, op, e.what());
   } catch (const wire::ProtocolError& e) {
     fail(PortFailure::Kind::Protocol, op, e.what());
+  } catch (const std::exception& e) {  // anything else an answer did to the reader
+    fail(PortFailure::Kind::Protocol, op, e.what());
   }
   const auto ok = answer.header.find("ok");
   if (ok == answer.header.end() || !ok->is_boolean()) {
@@ -213,11 +256,17 @@ BuiltLayer ProcessPort::build(const LayerSpec& spec) {
   for (const auto& [name, tensor] : spec.params) m.tensors.emplace_back(name, tensor);
   const auto answer = call("build", std::move(m), options_.timeout_seconds);
   BuiltLayer built;
-  const auto caps = answer.header.value("capabilities", nlohmann::json::object());
-  built.use_rope_toggle = caps.value("use_rope_toggle", false);
-  built.streaming = caps.value("streaming", false);
-  built.gradients = caps.value("gradients", false);
-  const auto devices = answer.header.value("tensor_devices", nlohmann::json::object());
+  const auto flag = [&](const char* key) {
+    const auto caps = answer.header.find("capabilities");
+    if (caps == answer.header.end() || !caps->is_object()) return false;
+    const auto it = caps->find(key);
+    return it != caps->end() && it->is_boolean() && it->get<bool>();
+  };
+  built.use_rope_toggle = flag("use_rope_toggle");
+  built.streaming = flag("streaming");
+  built.gradients = flag("gradients");
+  const auto devices_it = answer.header.find("tensor_devices");
+  const auto devices = devices_it != answer.header.end() && devices_it->is_object() ? *devices_it : nlohmann::json::object();
   for (const auto& [name, device] : devices.items()) {
     built.tensor_devices[name] = device.is_string() ? device.get<std::string>() : device.dump();
   }
@@ -257,7 +306,8 @@ StreamOutput ProcessPort::stream(const torch::Tensor& hidden_states, const torch
   } catch (const wire::ProtocolError& e) {
     fail(PortFailure::Kind::Protocol, "stream", e.what());
   }
-  out.state_offered = answer.header.value("state_offered", false);
+  const auto offered = answer.header.find("state_offered");
+  out.state_offered = offered != answer.header.end() && offered->is_boolean() && offered->get<bool>();
   for (const auto& [name, tensor] : answer.tensors) {
     if (name.rfind("state/", 0) == 0) out.state[name.substr(6)] = tensor;
   }

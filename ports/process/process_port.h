@@ -58,6 +58,8 @@ class ProcessPort : public Port {
   std::string end_process(int grace_ms);
   [[noreturn]] void fail(PortFailure::Kind kind, const std::string& op, const std::string& what);
   std::string output_since_call() const;
+  static void remember_child(pid_t pid);
+  static void forget_child(pid_t pid);
 
   ProcessPortOptions options_;
   std::unique_ptr<ScratchFolder> scratch_;

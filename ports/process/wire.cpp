@@ -92,7 +92,13 @@ void Channel::write(const Message& message, Deadline deadline) {
 Message Channel::read(Deadline deadline) {
   const auto line = read_line(deadline);
   Message message;
-  auto header = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  // A header nested deeper than any message is (a hostile port's) is refused before copying or
+  // printing it could recurse that deep.
+  const nlohmann::json::parser_callback_t shallow = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxHeaderDepth) throw ProtocolError("a header nested deeper than " + std::to_string(kMaxHeaderDepth));
+    return true;
+  };
+  auto header = nlohmann::json::parse(line, shallow, /*allow_exceptions=*/false);
   if (header.is_discarded() || !header.is_object()) {
     throw ProtocolError("expected a JSON object on one line, found \"" +
                         (line.size() > 120 ? line.substr(0, 117) + "..." : line) + "\"");
@@ -127,7 +133,14 @@ Message Channel::read(Deadline deadline) {
       }
       bytes *= static_cast<std::size_t>(n);
     }
-    auto tensor = torch::empty(shape, torch::dtype(type));
+    torch::Tensor tensor;
+    try {
+      tensor = torch::empty(shape, torch::dtype(type));
+    } catch (const std::exception& error) {
+      const std::string what = error.what();
+      throw ProtocolError(where + ": shape " + describe(e["shape"]) + " cannot be allocated: " +
+                          what.substr(0, what.find('\n')));
+    }
     read_exact(static_cast<char*>(tensor.data_ptr()), tensor.numel() * element_size(type), deadline);
     message.tensors.emplace_back(e["name"].get<std::string>(), std::move(tensor));
   }

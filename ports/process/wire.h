@@ -28,6 +28,7 @@ constexpr int kProtocolVersion = 1;
 // Limits a reader holds a message to before allocating anything: a header line, one tensor.
 constexpr std::size_t kMaxHeaderBytes = std::size_t{16} << 20;
 constexpr std::size_t kMaxTensorBytes = std::size_t{4} << 30;
+constexpr int kMaxHeaderDepth = 64;
 
 using Clock = std::chrono::steady_clock;
 using Deadline = std::optional<Clock::time_point>;  // nullopt: wait as long as it takes

@@ -45,6 +45,11 @@ _PROTOCOL_OUT = os.fdopen(os.dup(1), "wb", buffering=0)
 os.dup2(2, 1)
 sys.stdout = sys.stderr
 _PROTOCOL_IN = os.fdopen(os.dup(0), "rb", buffering=0)
+# ... and the requests are the driver's alone: port code (or a child it starts) that reads its
+# standard input reads nothing.
+_NULL = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_NULL, 0)
+os.close(_NULL)
 # A segfault or abort in native code prints a line the harness can show.
 faulthandler.enable(file=sys.stderr)
 

@@ -11,6 +11,7 @@ ERROR line while the cases around it still pass:
     prints_everywhere     prints to standard output and error on every call, and is correct
     fp8_activations       rounds Q, K and V to float8 in low-precision runs (a precision loss)
     factory_raises        its factory raises for every config
+    upcasts_output        returns its output in float64 whatever the case's dtype
 """
 
 from __future__ import annotations
@@ -85,6 +86,17 @@ def fp8_activations(config):
         return XQ, XK, XV, window
 
     layer._project = rounded
+    return layer
+
+
+def upcasts_output(config):
+    layer = audio_ttt.make_layer(config)
+    original = layer.forward
+
+    def forward(hidden_states, position_ids):
+        return original(hidden_states, position_ids).double()
+
+    layer.forward = forward
     return layer
 
 

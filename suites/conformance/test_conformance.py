@@ -290,12 +290,50 @@ class FaultIsolation(unittest.TestCase):
         self.assertIn("the port raised during build: RuntimeError: this port cannot build any layer",
                       run.line("linear_rope_f64_b2_l64_k16"))
 
+    def test_a_port_that_stops_reading_is_a_timeout(self):
+        # A forward of 2048 tokens is 1 MiB: far more than a pipe holds, so the harness's write
+        # waits on the port, against the call's deadline.
+        run = harness("conform", "--port", f"exec:{sys.executable} {HERE / 'not_a_port.py'} stops-reading",
+                      FIXTURES / "linear_long_f64_b1_l2048_k16.h5", "--exclude", "^check/", "--timeout", "3")
+        self.assertEqual(run.code, 1, explain(run))
+        self.assertIn("the port did not answer forward within 3 s (--timeout) and was killed",
+                      run.line("linear_long_f64_b1_l2048_k16"))
+        self.assertLess(run.seconds, 60)
+
+    def test_an_output_in_another_dtype_fails_by_name(self):
+        run = harness("conform", "--port", port(FAULTY, "upcasts_output"), "--filter", "^mlp_rope_bf16_b2_l50_k8$")
+        self.assertEqual(run.status("mlp_rope_bf16_b2_l50_k8"), "FAIL", explain(run))
+        self.assertIn("not compared: the port's tensor is Double, the case is BFloat16", run.line("mlp_rope_bf16_b2_l50_k8"))
+
+    def test_a_signal_to_the_harness_ends_its_port(self):
+        marker = "hangs_on_mlp"
+        command = [HARNESS, "conform", "--port", port(FAULTY, marker), str(self.CASES[1]), "--exclude", "^check/|/grads"]
+        harness_process = subprocess.Popen(command, cwd=SOURCE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not self.ports_running(marker):
+                time.sleep(0.5)
+            self.assertTrue(self.ports_running(marker), "the port never started")
+            time.sleep(3)  # inside its endless forward by now
+            harness_process.terminate()
+            harness_process.wait(timeout=30)
+            time.sleep(1)
+            self.assertFalse(self.ports_running(marker), "the port outlived the harness")
+        finally:
+            harness_process.kill()
+
+    @staticmethod
+    def ports_running(marker: str) -> bool:
+        done = subprocess.run(["pgrep", "-f", f"ttt_port_driver.py .*{marker}"], capture_output=True, text=True)
+        return bool(done.stdout.strip())
+
     def test_ports_that_cannot_start_exit_2_named(self):
         for spec, why in [
             (port(EXAMPLE, "no_such_factory"), "has no function no_such_factory"),
             (port(HERE / "no_such_port.py", "make_layer"), "no such file"),
             ("python:audio_ttt_not_a_module:make_layer", "No module named"),
-            (f"exec:{sys.executable} {HERE / 'not_a_port.py'}", "broke the protocol during hello"),
+            (f"exec:{sys.executable} {HERE / 'not_a_port.py'} text", "broke the protocol during hello"),
+            (f"exec:{sys.executable} {HERE / 'not_a_port.py'} deep", "a header nested deeper than 64"),
             ("exec:/no/such/program", "cannot start"),
             ("rust:./port", "unknown kind of port"),
         ]:
