@@ -1,5 +1,6 @@
 #include <ports/fixture_run.h>
 
+#include <harness/layer_io/random_layers.h>
 #include <harness/layer_io/tensors.h>
 
 #include <vector>
@@ -9,10 +10,6 @@ namespace {
 
 torch::Tensor input(const harness::Fixture& fixture, const std::string& name) {
   return harness::to_tensor(fixture.inputs.at(name)).to(harness::case_scalar_type(fixture.dtype));
-}
-
-torch::Tensor positions_from(int64_t start, int64_t length) {
-  return torch::arange(start, start + length, torch::kInt64).unsqueeze(0);
 }
 
 }  // namespace
@@ -39,11 +36,11 @@ DecodeActual run_decode(Port& port, const harness::Fixture& fixture) {
   const auto P = prompt.size(1);
   port.stream_begin(prompt.size(0));
   DecodeActual actual;
-  actual.outputs["prefill_output"] = port.stream(prompt, positions_from(0, P)).output.tensor;
+  actual.outputs["prefill_output"] = port.stream(prompt, harness::positions_from(0, P)).output.tensor;
   std::vector<torch::Tensor> outputs;
   StreamOutput last;
   for (int64_t t = 0; t < tokens.size(1); ++t) {
-    last = port.stream(tokens.slice(1, t, t + 1), positions_from(P + t, 1));
+    last = port.stream(tokens.slice(1, t, t + 1), harness::positions_from(P + t, 1));
     outputs.push_back(last.output.tensor);
   }
   actual.outputs["decode_output"] = torch::cat(outputs, 1);

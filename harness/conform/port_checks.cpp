@@ -187,28 +187,43 @@ ports::LayerSpec with_rope(ports::LayerSpec spec, bool use_rope) {
   return spec;
 }
 
+// One layer's outputs, built with use_rope false and with true (the port is left holding the
+// one built with true), on the same seeded weights and input at positions 3..
+struct RopeOnOff {
+  ports::LayerSpec spec;
+  torch::Tensor x, off, on;
+  double apart = 0;  // their relative difference
+};
+
+RopeOnOff rope_on_and_off(Port& port, ttt::LayerType type, uint64_t seed) {
+  RopeOnOff run;
+  run.spec = random_spec(type, small_layer(), torch::kFloat64, seed);
+  run.x = hidden(2, 40, small_layer(), torch::kFloat64, seed + 1);
+  port.build(with_rope(run.spec, false));
+  run.off = output(port, run.x, 3);
+  port.build(with_rope(run.spec, true));
+  run.on = output(port, run.x, 3);
+  run.apart = harness::relative_difference(run.off, run.on);
+  return run;
+}
+
 // As built: use_rope false differs from true on the same weights, and ignores positions.
 void use_rope_config(Port& port, const PortIdentity&, CaseResult& r) {
   std::string detail;
   for (const auto type : kTypes) {
-    const auto spec = random_spec(type, small_layer(), torch::kFloat64, 41);
-    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 42);
-    port.build(with_rope(spec, true));
-    const auto on = output(port, x, 3);
-    port.build(with_rope(spec, false));
-    const auto off = output(port, x, 3);
-    const auto apart = harness::relative_difference(off, on);
-    if (!(apart >= kRopeMustMatter)) {
+    const auto run = rope_on_and_off(port, type, 41);
+    if (!(run.apart >= kRopeMustMatter)) {
       return fail(r, ttt::to_string(type) + ": a layer built with use_rope false gives the output of use_rope true " +
-                         "(rel diff " + number(apart) + " < " + number(kRopeMustMatter) + "): the flag does nothing");
+                         "(rel diff " + number(run.apart) + " < " + number(kRopeMustMatter) + "): the flag does nothing");
     }
-    const auto moved = harness::relative_difference(output(port, x, 3 + kOtherShifts[0]), off);
+    port.build(with_rope(run.spec, false));
+    const auto moved = harness::relative_difference(output(port, run.x, 3 + kOtherShifts[0]), run.off);
     if (!(moved <= float64_bound())) {
       return fail(r, ttt::to_string(type) + ": with use_rope false, shifting positions by " +
                          std::to_string(kOtherShifts[0]) + " changed the output by rel " + number(moved) +
                          " > " + number(float64_bound()) + ": positions still reach it");
     }
-    detail += (detail.empty() ? "" : "; ") + ttt::to_string(type) + " off vs on rel " + number(apart);
+    detail += (detail.empty() ? "" : "; ") + ttt::to_string(type) + " off vs on rel " + number(run.apart);
   }
   pass(r, detail + " (>= " + number(kRopeMustMatter) + "); use_rope false ignores positions (<= " +
               number(float64_bound()) + ")");
@@ -219,12 +234,7 @@ void use_rope_config(Port& port, const PortIdentity&, CaseResult& r) {
 void use_rope_live_flip(Port& port, const PortIdentity&, CaseResult& r) {
   double worst = 0;
   for (const auto type : kTypes) {
-    const auto spec = random_spec(type, small_layer(), torch::kFloat64, 43);
-    const auto x = hidden(2, 40, small_layer(), torch::kFloat64, 44);
-    port.build(with_rope(spec, false));
-    const auto built_off = output(port, x, 3);
-    port.build(with_rope(spec, true));
-    const auto built_on = output(port, x, 3);
+    const auto run = rope_on_and_off(port, type, 43);  // the port holds the layer built with true
     const auto same = [&](const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
       const auto rel = harness::relative_difference(a, b);
       worst = std::max(worst, rel);
@@ -232,18 +242,17 @@ void use_rope_live_flip(Port& port, const PortIdentity&, CaseResult& r) {
       fail(r, ttt::to_string(type) + ": " + what + " (rel diff " + number(rel) + " > " + number(float64_bound()) + ")");
       return false;
     };
-    const auto apart = harness::relative_difference(built_off, built_on);
-    if (!(apart >= kRopeMustMatter)) {
+    if (!(run.apart >= kRopeMustMatter)) {
       return fail(r, ttt::to_string(type) + ": use_rope false and true give the same output (rel diff " +
-                         number(apart) + " < " + number(kRopeMustMatter) + "): there is nothing for a flip to change");
+                         number(run.apart) + " < " + number(kRopeMustMatter) + "): there is nothing for a flip to change");
     }
     port.set_use_rope(false);
-    if (!same(output(port, x, 3), built_off, "built with use_rope true, then set to false, it does not give the output of a layer built with false")) return;
+    if (!same(output(port, run.x, 3), run.off, "built with use_rope true, then set to false, it does not give the output of a layer built with false")) return;
     port.set_use_rope(true);
-    if (!same(output(port, x, 3), built_on, "set back to true, it does not give its first output again")) return;
-    port.build(with_rope(spec, false));
+    if (!same(output(port, run.x, 3), run.on, "set back to true, it does not give its first output again")) return;
+    port.build(with_rope(run.spec, false));
     port.set_use_rope(true);
-    if (!same(output(port, x, 3), built_on, "built with use_rope false, then set to true, it does not give the output of a layer built with true")) return;
+    if (!same(output(port, run.x, 3), run.on, "built with use_rope false, then set to true, it does not give the output of a layer built with true")) return;
   }
   pass(r, "linear, mlp: use_rope set on the live module takes effect both ways and back (largest rel diff " +
               number(worst) + " <= " + number(float64_bound()) + " from the layer built that way)");

@@ -23,9 +23,18 @@ wire::Message request(const std::string& op) {
   return m;
 }
 
+// An answer's optional members, read by type: what a port got wrong reads as absent.
 std::string text(const nlohmann::json& header, const char* key) {
   const auto it = header.find(key);
   return it != header.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+bool flag(const nlohmann::json& header, const char* key) {
+  const auto it = header.find(key);
+  return it != header.end() && it->is_boolean() && it->get<bool>();
+}
+nlohmann::json object_member(const nlohmann::json& header, const char* key) {
+  const auto it = header.find(key);
+  return it != header.end() && it->is_object() ? *it : nlohmann::json::object();
 }
 
 // The most telling of what a process printed during a call: a line of Python's fault handler
@@ -140,11 +149,8 @@ void ProcessPort::start() {
   PortIdentity id;
   id.name = text(answer.header, "name");
   id.version = text(answer.header, "version");
-  if (const auto env = answer.header.find("environment"); env != answer.header.end() && env->is_object()) {
-    id.environment = *env;
-  }
-  const auto cuda = answer.header.find("cuda_available");
-  id.cuda_available = cuda != answer.header.end() && cuda->is_boolean() && cuda->get<bool>();
+  id.environment = object_member(answer.header, "environment");
+  id.cuda_available = flag(answer.header, "cuda_available");
   if (id.name.empty()) id.name = options_.spec;
   identity_ = id;
 }
@@ -256,17 +262,11 @@ BuiltLayer ProcessPort::build(const LayerSpec& spec) {
   for (const auto& [name, tensor] : spec.params) m.tensors.emplace_back(name, tensor);
   const auto answer = call("build", std::move(m), options_.timeout_seconds);
   BuiltLayer built;
-  const auto flag = [&](const char* key) {
-    const auto caps = answer.header.find("capabilities");
-    if (caps == answer.header.end() || !caps->is_object()) return false;
-    const auto it = caps->find(key);
-    return it != caps->end() && it->is_boolean() && it->get<bool>();
-  };
-  built.use_rope_toggle = flag("use_rope_toggle");
-  built.streaming = flag("streaming");
-  built.gradients = flag("gradients");
-  const auto devices_it = answer.header.find("tensor_devices");
-  const auto devices = devices_it != answer.header.end() && devices_it->is_object() ? *devices_it : nlohmann::json::object();
+  const auto capabilities = object_member(answer.header, "capabilities");
+  built.use_rope_toggle = flag(capabilities, "use_rope_toggle");
+  built.streaming = flag(capabilities, "streaming");
+  built.gradients = flag(capabilities, "gradients");
+  const auto devices = object_member(answer.header, "tensor_devices");
   for (const auto& [name, device] : devices.items()) {
     built.tensor_devices[name] = device.is_string() ? device.get<std::string>() : device.dump();
   }
@@ -306,8 +306,7 @@ StreamOutput ProcessPort::stream(const torch::Tensor& hidden_states, const torch
   } catch (const wire::ProtocolError& e) {
     fail(PortFailure::Kind::Protocol, "stream", e.what());
   }
-  const auto offered = answer.header.find("state_offered");
-  out.state_offered = offered != answer.header.end() && offered->is_boolean() && offered->get<bool>();
+  out.state_offered = flag(answer.header, "state_offered");
   for (const auto& [name, tensor] : answer.tensors) {
     if (name.rfind("state/", 0) == 0) out.state[name.substr(6)] = tensor;
   }

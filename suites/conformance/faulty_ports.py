@@ -12,6 +12,9 @@ ERROR line while the cases around it still pass:
     fp8_activations       rounds Q, K and V to float8 in low-precision runs (a precision loss)
     factory_raises        its factory raises for every config
     upcasts_output        returns its output in float64 whatever the case's dtype
+    live_flip_ignored     honours use_rope as built, ignores it set on the live module
+    stream_restarts       each streaming call starts again from the initial fast weights
+    drifts_with_position  in low precision, an error that grows with the position (x 1e-4 per mini-batch)
 """
 
 from __future__ import annotations
@@ -95,6 +98,47 @@ def upcasts_output(config):
 
     def forward(hidden_states, position_ids):
         return original(hidden_states, position_ids).double()
+
+    layer.forward = forward
+    return layer
+
+
+def live_flip_ignored(config):
+    layer = audio_ttt.make_layer(config)
+    as_built = layer.use_rope
+    original = layer.forward
+
+    def forward(hidden_states, position_ids):
+        layer.use_rope = as_built  # whatever was set since
+        return original(hidden_states, position_ids)
+
+    layer.forward = forward
+    return layer
+
+
+def stream_restarts(config):
+    layer = audio_ttt.make_layer(config)
+    original = layer.forward_stream
+
+    def forward_stream(hidden_states, position_ids, state):
+        out, carried = original(hidden_states, position_ids, None)
+        return out, carried
+
+    layer.forward_stream = forward_stream
+    return layer
+
+
+def drifts_with_position(config):
+    layer = audio_ttt.make_layer(config)
+    original = layer.forward
+
+    def forward(hidden_states, position_ids):
+        out = original(hidden_states, position_ids)
+        if out.dtype == torch.float64:
+            return out
+        K = config["mini_batch_size"]
+        drift = 1 + 1e-4 * (torch.arange(out.shape[1], dtype=torch.float32) // K)
+        return (out.float() * drift[None, :, None]).to(out.dtype)
 
     layer.forward = forward
     return layer

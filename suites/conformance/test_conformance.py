@@ -171,6 +171,30 @@ class PrecisionMutant(unittest.TestCase):
         self.assertIn("bfloat16 error beyond what a correct bfloat16 layer makes", run.line("check/bf16.round_trip"))
 
 
+class InvariantMutants(unittest.TestCase):
+    """The property checks no incident switch reaches, each shown to catch a port that breaks it."""
+
+    def caught(self, factory: str, check: str, says: str):
+        run = harness("conform", "--port", port(FAULTY, factory), "--filter", check)
+        self.assertEqual(run.code, 1, explain(run))
+        self.assertEqual(run.status(check), "FAIL", explain(run))
+        self.assertIn(says, run.line(check))
+        print(run.line(check)[:300])
+        return run
+
+    def test_a_live_flip_that_is_not_honoured(self):
+        self.caught("live_flip_ignored", "check/use_rope.live_flip_both_ways",
+                    "built with use_rope true, then set to false, it does not give the output of a layer built with false")
+        run = harness("conform", "--port", port(FAULTY, "live_flip_ignored"), "--filter", "check/use_rope.config")
+        self.assertEqual(run.status("check/use_rope.config_takes_effect"), "PASS", explain(run))  # as built it is right
+
+    def test_a_stream_that_forgets_its_weights(self):
+        self.caught("stream_restarts", "check/streaming.equals_one_shot", "streaming calls over 74 tokens differ from one call")
+
+    def test_an_error_that_grows_with_position(self):
+        self.caught("drifts_with_position", "check/long.stability_16384", "that of the first (bound")
+
+
 class CppLayerThroughProtocol(unittest.TestCase):
     """This repository's layer through the protocol (conform --port cpp) gives the verdicts
     check gives, on the committed fixtures, on other builds' files and on the negative ones."""
