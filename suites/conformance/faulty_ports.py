@@ -33,17 +33,21 @@ import audio_ttt  # noqa: E402
 PORT_NAME = "faulty test port"
 
 
-def _misbehaving(config: dict, misbehave) -> torch.nn.Module:
+def _with(config: dict, name: str, wrap) -> torch.nn.Module:
+    """The example port's layer with its method `name` replaced by wrap(layer, original)."""
     layer = audio_ttt.make_layer(config)
-    original = layer.forward
-
-    def forward(hidden_states, position_ids):
-        if config["layer_type"] == "mlp":
-            misbehave()
-        return original(hidden_states, position_ids)
-
-    layer.forward = forward
+    setattr(layer, name, wrap(layer, getattr(layer, name)))
     return layer
+
+
+def _misbehaving(config: dict, misbehave) -> torch.nn.Module:
+    def wrap(layer, original):
+        def forward(hidden_states, position_ids):
+            if config["layer_type"] == "mlp":
+                misbehave()
+            return original(hidden_states, position_ids)
+        return forward
+    return _with(config, "forward", wrap)
 
 
 def raises_on_mlp(config):
@@ -65,83 +69,61 @@ def hangs_on_mlp(config):
 
 
 def prints_everywhere(config):
-    layer = audio_ttt.make_layer(config)
-    original = layer.forward
-
-    def forward(hidden_states, position_ids):
-        print("a port's own progress line on standard output", flush=True)
-        print('{"ok": true, "tensors": []}', flush=True)  # even one that looks like the protocol
-        print("and one on standard error", file=sys.stderr, flush=True)
-        return original(hidden_states, position_ids)
-
-    layer.forward = forward
-    return layer
+    def wrap(layer, original):
+        def forward(hidden_states, position_ids):
+            print("a port's own progress line on standard output", flush=True)
+            print('{"ok": true, "tensors": []}', flush=True)  # even one that looks like the protocol
+            print("and one on standard error", file=sys.stderr, flush=True)
+            return original(hidden_states, position_ids)
+        return forward
+    return _with(config, "forward", wrap)
 
 
 def fp8_activations(config):
-    layer = audio_ttt.make_layer(config)
-    project = layer._project
-
-    def rounded(*args, **kwargs):
-        XQ, XK, XV, window = project(*args, **kwargs)
-        if XQ.dtype in (torch.bfloat16, torch.float32):
-            XQ, XK, XV = (t.to(torch.float8_e4m3fn).to(t.dtype) for t in (XQ, XK, XV))
-        return XQ, XK, XV, window
-
-    layer._project = rounded
-    return layer
+    def wrap(layer, project):
+        def rounded(*args, **kwargs):
+            XQ, XK, XV, window = project(*args, **kwargs)
+            if XQ.dtype in (torch.bfloat16, torch.float32):
+                XQ, XK, XV = (t.to(torch.float8_e4m3fn).to(t.dtype) for t in (XQ, XK, XV))
+            return XQ, XK, XV, window
+        return rounded
+    return _with(config, "_project", wrap)
 
 
 def upcasts_output(config):
-    layer = audio_ttt.make_layer(config)
-    original = layer.forward
-
-    def forward(hidden_states, position_ids):
-        return original(hidden_states, position_ids).double()
-
-    layer.forward = forward
-    return layer
+    return _with(config, "forward", lambda layer, original:
+                 lambda hidden_states, position_ids: original(hidden_states, position_ids).double())
 
 
 def live_flip_ignored(config):
-    layer = audio_ttt.make_layer(config)
-    as_built = layer.use_rope
-    original = layer.forward
+    def wrap(layer, original):
+        as_built = layer.use_rope
 
-    def forward(hidden_states, position_ids):
-        layer.use_rope = as_built  # whatever was set since
-        return original(hidden_states, position_ids)
-
-    layer.forward = forward
-    return layer
+        def forward(hidden_states, position_ids):
+            layer.use_rope = as_built  # whatever was set since
+            return original(hidden_states, position_ids)
+        return forward
+    return _with(config, "forward", wrap)
 
 
 def stream_restarts(config):
-    layer = audio_ttt.make_layer(config)
-    original = layer.forward_stream
-
-    def forward_stream(hidden_states, position_ids, state):
-        out, carried = original(hidden_states, position_ids, None)
-        return out, carried
-
-    layer.forward_stream = forward_stream
-    return layer
+    # Each call from the initial fast weights: the state it is given is dropped.
+    return _with(config, "forward_stream", lambda layer, original:
+                 lambda hidden_states, position_ids, state: original(hidden_states, position_ids, None))
 
 
 def drifts_with_position(config):
-    layer = audio_ttt.make_layer(config)
-    original = layer.forward
+    K = config["mini_batch_size"]
 
-    def forward(hidden_states, position_ids):
-        out = original(hidden_states, position_ids)
-        if out.dtype == torch.float64:
-            return out
-        K = config["mini_batch_size"]
-        drift = 1 + 1e-4 * (torch.arange(out.shape[1], dtype=torch.float32) // K)
-        return (out.float() * drift[None, :, None]).to(out.dtype)
-
-    layer.forward = forward
-    return layer
+    def wrap(layer, original):
+        def forward(hidden_states, position_ids):
+            out = original(hidden_states, position_ids)
+            if out.dtype == torch.float64:
+                return out
+            drift = 1 + 1e-4 * (torch.arange(out.shape[1], dtype=torch.float32) // K)
+            return (out.float() * drift[None, :, None]).to(out.dtype)
+        return forward
+    return _with(config, "forward", wrap)
 
 
 def factory_raises(config):
