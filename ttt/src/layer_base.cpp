@@ -11,6 +11,11 @@ namespace F = torch::nn::functional;
 
 namespace {
 
+TTTOptions validated(TTTOptions options) {
+  options.validate();
+  return options;
+}
+
 bool same_shape_options(const TTTOptions& a, const TTTOptions& b) {
   return a.hidden_size() == b.hidden_size() && a.num_attention_heads() == b.num_attention_heads() &&
          a.mini_batch_size() == b.mini_batch_size() && a.rope_theta() == b.rope_theta() &&
@@ -59,10 +64,11 @@ torch::Tensor conv_prefill_window(const torch::Tensor& x, int64_t kernel) {
 }  // namespace
 
 TTTBaseImpl::TTTBaseImpl(TTTOptions opts)
-    : options(std::move(opts)),
+    // Validated first: the members after it are built from the options (head_dim() divides by
+    // num_attention_heads), so an option the layer rejects must stop here, with its message.
+    : options(validated(std::move(opts))),
       rope_cache_(options.head_dim(), options.mini_batch_size(), options.rope_theta()),
       built_with_(options) {
-  options.validate();
   const auto C = options.hidden_size();
   const auto H = options.num_attention_heads();
   const auto f = options.head_dim();
@@ -112,6 +118,7 @@ void TTTBaseImpl::check_inputs(const torch::Tensor& hidden_states, const torch::
               "TTT layer: only use_rope and ttt_base_lr may change on a live module; "
               "build a new layer to change hidden_size, heads, mini_batch_size, rope_theta, "
               "use_gate, share_qk or conv_kernel");
+  options.validate();  // the live options (ttt_base_lr, prefill_chunk_tokens) may have been set since
   TORCH_CHECK(hidden_states.defined() && hidden_states.dim() == 3,
               "TTT layer: hidden_states must be [B, L, hidden_size], got ",
               hidden_states.defined() ? hidden_states.sizes() : torch::IntArrayRef{});

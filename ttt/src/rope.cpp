@@ -1,5 +1,7 @@
 #include <ttt/rope.h>
 
+#include <cmath>
+
 namespace ttt {
 
 torch::Tensor rope_inverse_frequencies(int64_t head_dim, double theta, const torch::Device& device) {
@@ -50,7 +52,11 @@ torch::Tensor rope_rotate(const torch::Tensor& x, const RopeTables& tables) {
 }
 
 RopeTableCache::RopeTableCache(int64_t head_dim, int64_t mini_batch_size, double theta)
-    : head_dim_(head_dim), mini_batch_size_(mini_batch_size), theta_(theta) {}
+    : head_dim_(head_dim), mini_batch_size_(mini_batch_size), theta_(theta) {
+  TORCH_CHECK(head_dim > 0 && head_dim % 2 == 0, "RopeTableCache: head_dim must be positive and even, got ", head_dim);
+  TORCH_CHECK(mini_batch_size > 0, "RopeTableCache: mini_batch_size must be positive, got ", mini_batch_size);
+  TORCH_CHECK(std::isfinite(theta) && theta > 0, "RopeTableCache: theta must be finite and positive, got ", theta);
+}
 
 std::pair<torch::Tensor, torch::Tensor> RopeTableCache::build(const torch::Device& device,
                                                                torch::ScalarType dtype) const {
