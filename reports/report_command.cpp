@@ -39,11 +39,15 @@ void add_report_sections(nlohmann::json& report, const ReportSources& sources) {
   }
 }
 
-DiffResult attach_baseline_diff(nlohmann::json& report, const std::string& baseline_path, const DiffOptions& options) {
-  const auto baseline = load_report(baseline_path);
-  auto result = diff_reports(baseline, report, options);
+int diff_against_baseline(nlohmann::json& report, const nlohmann::json& baseline, const std::string& baseline_path,
+                          const DiffOptions& options, std::ostream& out) {
+  const auto result = diff_reports(baseline, report, options);
   report["diff"] = diff_section(result, options, baseline_path, baseline);
-  return result;
+  for (const auto& finding : result.findings) {
+    if (finding.regression) out << finding.line() << std::endl;
+  }
+  out << diff_summary_line(result, options, baseline_path) << std::endl;
+  return result.regressions();
 }
 
 void write_report_files(const nlohmann::json& report, const std::string& json_path, const std::string& html_path) {
@@ -56,6 +60,7 @@ void write_report_files(const nlohmann::json& report, const std::string& json_pa
 
 int run_report_command(const ReportCommandOptions& options, const std::vector<std::string>& command, std::ostream& out,
                        std::ostream& err) {
+  int regressions = 0;
   try {
     auto report = options.merge_paths.empty() ? load_report(options.from_path)
                                               : merge_reports(options.merge_paths, command);
@@ -66,8 +71,8 @@ int run_report_command(const ReportCommandOptions& options, const std::vector<st
     }
     add_report_sections(report, options.sources);
     if (!options.baseline_path.empty()) {
-      const auto result = attach_baseline_diff(report, options.baseline_path, options.diff);
-      out << diff_summary_line(result, options.diff, options.baseline_path) << std::endl;
+      regressions = diff_against_baseline(report, load_report(options.baseline_path), options.baseline_path,
+                                          options.diff, out);
     }
     write_report_files(report, options.json_path, options.html_path);
   } catch (const std::exception& e) {
@@ -76,7 +81,7 @@ int run_report_command(const ReportCommandOptions& options, const std::vector<st
   }
   if (!options.json_path.empty()) out << "JSON report: " << options.json_path << std::endl;
   if (!options.html_path.empty()) out << "HTML report: " << options.html_path << std::endl;
-  return 0;
+  return regressions > 0 ? 1 : 0;
 }
 
 int run_diff_command(const DiffCommandOptions& options, std::ostream& out, std::ostream& err) {

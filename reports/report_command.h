@@ -23,8 +23,12 @@ struct ReportSources {
 // Throws ReportInputError naming the file when one cannot be used.
 void add_report_sections(nlohmann::json& report, const ReportSources& sources);
 
-// Loads the baseline report, diffs `report` against it and stores the "diff" section.
-DiffResult attach_baseline_diff(nlohmann::json& report, const std::string& baseline_path, const DiffOptions& options);
+// Diffs `report` against the (loaded) baseline, stores the "diff" section, prints each
+// regression's line and the diff's summary line; returns the number of regressions. check
+// --baseline and report --baseline both go through here, so both print and exit alike (1 on a
+// regression).
+int diff_against_baseline(nlohmann::json& report, const nlohmann::json& baseline, const std::string& baseline_path,
+                          const DiffOptions& options, std::ostream& out);
 
 // Each file written atomically (never half-written); an empty path is skipped.
 void write_report_files(const nlohmann::json& report, const std::string& json_path, const std::string& html_path);
@@ -38,7 +42,7 @@ struct ReportCommandOptions {
   ReportSources sources;
   DiffOptions diff;
 };
-// 0 written, 2 an input was unusable (message on `err` naming the file). `command` is
+// 0 written, 1 written and --baseline found a regression, 2 an input was unusable (message on `err` naming the file). `command` is
 // recorded as a merged report's command line.
 int run_report_command(const ReportCommandOptions& options, const std::vector<std::string>& command, std::ostream& out,
                        std::ostream& err);

@@ -1,4 +1,5 @@
 #include <harness/cli/cli.h>
+#include <harness/cli/usage_errors.h>
 
 #include <harness/conform/conform_command.h>
 #include <harness/conform/judge_command.h>
@@ -29,20 +30,33 @@ void add_source_options(CLI::App* cmd, ReportSources& sources) {
   cmd->add_option("--bench", sources.bench_path, "bench/run --json output");
 }
 
-void add_diff_options(CLI::App* cmd, DiffOptions& diff) {
-  cmd->add_option("--error-growth", diff.error_growth,
-                  "An error that grew by more than this factor is a regression (default 10)")
-      ->check(CLI::Range(1.0, 1e300));
-  cmd->add_option("--slowdown", diff.slowdown,
-                  "A C++ benchmark slower by more than this fraction is a regression (default 0.10 = 10%)")
-      ->check(CLI::Range(0.0, 1.0));
+// `baseline`: the option these only act with (check and report), or none (diff, which always diffs).
+void add_diff_options(CLI::App* cmd, DiffOptions& diff, CLI::Option* baseline = nullptr) {
+  auto* growth = cmd->add_option("--error-growth", diff.error_growth,
+                                 "An error that grew by more than this factor is a regression (default 10)")
+                     ->check(CLI::Range(1.0, 1e300));
+  auto* slowdown = cmd->add_option("--slowdown", diff.slowdown,
+                                   "A C++ benchmark slower by more than this fraction is a regression (default 0.10 = 10%)")
+                       ->check(CLI::Range(0.0, 1.0));
+  if (baseline != nullptr) {
+    growth->needs(baseline);
+    slowdown->needs(baseline);
+  }
+}
+
+void add_allow_empty(CLI::App* cmd, bool& allow_empty) {
+  cmd->add_flag("--allow-empty", allow_empty,
+                "A selection (--filter, --exclude, --shard) that selects nothing exits 0 rather than 2");
 }
 
 // The options conform and judge share: which lines, the port's known failures, the reports.
 void add_line_options(CLI::App* cmd, conform::LineOptions& lines) {
   cmd->add_option("--device", lines.device, "Where the golden cases run")->check(CLI::IsMember({"cpu", "cuda"}));
-  cmd->add_option("--filter", lines.filter, "Only cases and checks whose id matches this regular expression");
-  cmd->add_option("--exclude", lines.exclude, "Leave out cases and checks whose id matches this regular expression");
+  cmd->add_option("--filter", lines.filter, "Only cases and checks whose id matches this regular expression")
+      ->check(regular_expression());
+  cmd->add_option("--exclude", lines.exclude, "Leave out cases and checks whose id matches this regular expression")
+      ->check(regular_expression());
+  add_allow_empty(cmd, lines.allow_empty);
   cmd->add_option("--expectations", lines.expectations_path,
                   "The port's known failures: lines of '<id regex> <why>' (docs/PORTS.md)");
   cmd->add_option("--json", lines.json_path, "Write the JSON report here");
@@ -64,30 +78,34 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
   check_cmd->add_option("--device", check.device, "Device to run on")->check(CLI::IsMember({"cpu", "cuda"}));
   check_cmd->add_option("--json", check.json_path, "Write the JSON report here");
   check_cmd->add_option("--html", check.html_path, "Write the HTML report here");
-  check_cmd->add_option("--baseline", check.baseline_path,
-                        "A previous JSON report: diff against it (exit 1 on a regression)");
+  auto* check_baseline = check_cmd->add_option("--baseline", check.baseline_path,
+                                               "A previous JSON report: diff against it (exit 1 on a regression)");
   add_source_options(check_cmd, check.sources);
-  add_diff_options(check_cmd, check.diff);
+  add_diff_options(check_cmd, check.diff, check_baseline);
   check_cmd->add_flag("--no-manifest", check.no_manifest, "Run files whose sha256 is not in their folder's manifest");
-  check_cmd->add_option("--filter", check.filter, "Only cases whose id matches this regular expression");
-  check_cmd->add_option("--threads", check.threads, "Intra-op CPU threads (default 1)");
+  check_cmd->add_option("--filter", check.filter, "Only cases whose id matches this regular expression")
+      ->check(regular_expression());
+  add_allow_empty(check_cmd, check.allow_empty);
+  check_cmd->add_option("--threads", check.threads, "Intra-op CPU threads (default 1)")->check(CLI::Range(1, 1024));
   check_cmd->add_option("--read-timeout", detail::isolation_settings().timeout_seconds,
                         "Seconds a file's (child-process) read may take before it is declared damaged (default 60)")
       ->check(CLI::Range(1, 86400));
-  check_cmd->add_flag("--isolate", check.isolate,
+  auto* isolate = check_cmd->add_flag("--isolate", check.isolate,
                       "Run each fixture in its own process: a case that crashes or hangs the layer is an "
                       "ERROR line and the other cases still run (unattended and GPU runs)");
   check_cmd->add_option("--jobs", check.jobs,
                         "With --isolate: cases run at a time, each in its own process (default 1); the lines "
                         "and the report keep the files' order")
-      ->check(CLI::Range(1, 256));
+      ->check(CLI::Range(1, 256))
+      ->needs(isolate);
   std::string shard;
   check_cmd->add_option("--shard", shard,
                         "i/n: only every n-th fixture of the sorted list, from the i-th (CI matrix, Slurm array); "
                         "report --merge joins the shards' reports");
   check_cmd->add_option("--case-timeout", check.case_timeout_seconds,
                         "With --isolate: seconds a case may run before it is killed (default 900)")
-      ->check(CLI::Range(1, 86400));
+      ->check(CLI::Range(1, 86400))
+      ->needs(isolate);
 
   ReportCommandOptions report;
   auto* report_cmd = app.add_subcommand("report", "Write the HTML report of a saved JSON report");
@@ -98,9 +116,10 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
   merge->excludes(from);
   report_cmd->add_option("--html", report.html_path, "Write the HTML report here");
   report_cmd->add_option("--json", report.json_path, "Also write the JSON with the folded-in files here");
-  report_cmd->add_option("--baseline", report.baseline_path, "A previous JSON report: show the diff against it");
+  auto* report_baseline = report_cmd->add_option(
+      "--baseline", report.baseline_path, "A previous JSON report: show the diff against it (exit 1 on a regression, as check)");
   add_source_options(report_cmd, report.sources);
-  add_diff_options(report_cmd, report.diff);
+  add_diff_options(report_cmd, report.diff, report_baseline);
 
   DiffCommandOptions diff;
   auto* diff_cmd = app.add_subcommand(
@@ -162,8 +181,7 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;  // bad usage is unusable input
+    return report_usage_error(app, e, argc, argv, std::cerr);  // bad usage is unusable input: 2
   }
   try {
     if (*check_cmd) {
@@ -182,7 +200,14 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
       return run_report_command(report, command, std::cout, std::cerr);
     }
     if (*diff_cmd) return run_diff_command(diff, std::cout, std::cerr);
-    if (*conform_cmd) return conform::run_conform(conform, command, std::cout);
+    if (*conform_cmd) {
+      if (!conform.process.python.empty() && conform.port.rfind("python:", 0) != 0) {
+        std::cerr << "ttt-harness conform: --python has no effect on the port '" << conform.port
+                  << "': it is the Python that runs a python: port" << std::endl;
+        return 2;
+      }
+      return conform::run_conform(conform, command, std::cout);
+    }
     if (*matrix_cmd) {
       if (matrix.json_path.empty() && matrix.html_path.empty()) {
         std::cerr << "ttt-harness matrix: nothing to write: give --html PAGE and/or --json FILE" << std::endl;

@@ -70,8 +70,9 @@ void RunLines::for_each_fixture(const std::vector<std::string>& paths,
 
 int RunLines::finish(const nlohmann::json& port, const nlohmann::json& extra, const std::vector<std::string>& command,
                      const std::string& of_what, int forced) {
-  if (forced == 0 && selected_ == 0) {
-    record(harness::error_result("--filter/--exclude", "selected no case or check (of " + of_what + ")"));
+  if (forced == 0 && selected_ == 0 && !options_.allow_empty) {
+    record(harness::error_result("--filter/--exclude", "selected no case or check (of " + of_what +
+                                                           "; --allow-empty if that is intended)"));
     forced = 2;
   }
   const auto summary = harness::summarize(cases_);

@@ -27,6 +27,7 @@ struct LineOptions {
   std::string json_path, html_path;
   std::string device = "cpu";
   bool no_manifest = false;
+  bool allow_empty = false;       // a selection of no line exits 0, not 2
 };
 
 class RunLines {

@@ -66,6 +66,7 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
   if (use_cuda && !cuda_ready) record(case_json(error_result("--device cuda", cuda_problem)));
   std::vector<CaseResult> unusable_paths;
   auto files = collect_fixture_files(options.paths, unusable_paths);
+  const auto files_found = files.size();
   if (!options.shard || options.shard->index == 1) {
     for (const auto& r : unusable_paths) record(case_json(r));
   }
@@ -142,6 +143,16 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
     }
   }
 
+  // A selection that selected nothing is a typo until the caller says otherwise: a CI filter
+  // that matches no case must not go green having run nothing.
+  if (cases.empty() && !options.allow_empty) {
+    const auto of = " (of " + std::to_string(files_found) + (files_found == 1 ? " fixture file" : " fixture files") +
+                    "; --allow-empty if that is intended)";
+    record(case_json(files.empty() && options.shard
+                         ? error_result("--shard", std::to_string(options.shard->index) + "/" +
+                                                       std::to_string(options.shard->count) + " took no fixture" + of)
+                         : error_result("--filter", "'" + options.filter + "' selected no case" + of)));
+  }
   const auto summary = summarize(cases);
   if (summary.errors > 0) out << summary.errors << " unusable file(s) (ERROR)" << std::endl;
   out << summary.line() << std::endl;
@@ -149,16 +160,9 @@ int run_check(const CheckOptions& options, const std::vector<std::string>& comma
   auto report = report_json(cases, describe_environment(options.device), command);
   report.update(sections);
   if (options.shard) report["shard"] = {{"index", options.shard->index}, {"count", options.shard->count}};
-  int regressions = 0;
-  if (!options.baseline_path.empty()) {
-    const auto diff = diff_reports(baseline, report, options.diff);
-    report["diff"] = diff_section(diff, options.diff, options.baseline_path, baseline);
-    for (const auto& finding : diff.findings) {
-      if (finding.regression) out << finding.line() << std::endl;
-    }
-    out << diff_summary_line(diff, options.diff, options.baseline_path) << std::endl;
-    regressions = diff.regressions();
-  }
+  const int regressions = options.baseline_path.empty()
+                              ? 0
+                              : diff_against_baseline(report, baseline, options.baseline_path, options.diff, out);
   write_report_files(report, options.json_path, options.html_path);
   const int status = summary.exit_code();
   return status == 0 && regressions > 0 ? 1 : status;

@@ -25,6 +25,7 @@ struct CheckOptions {
   ReportSources sources;           // suite results, long-sequence series, benchmarks to fold in
   bool no_manifest = false;        // trust files whose sha256 is not in their folder's manifest
   std::string filter;              // regex on the case id; other cases are not run
+  bool allow_empty = false;        // a --filter or --shard that selects no case exits 0, not 2
   // Intra-op threads. Fixture-sized work gains nothing from more, and OpenMP's spin-waits
   // collapse (100x slower seen) when a CI machine's cores are shared with other processes.
   int threads = 1;

@@ -23,6 +23,12 @@ std::vector<std::string> collect_fixture_files(const std::vector<std::string>& p
       continue;
     }
     if (!fs::is_directory(status)) {
+      if (fs::path(path).filename() == "MANIFEST.json") {  // the folder's list of checksums, given by mistake
+        const auto folder = fs::path(path).parent_path().string();
+        errors.push_back(error_result(path, "the folder's manifest, not a fixture: `ttt-harness check " +
+                                                (folder.empty() ? "." : folder) + "` checks every file it lists"));
+        continue;
+      }
       files.push_back(path);
       continue;
     }

@@ -202,9 +202,14 @@ TEST(Filter, OnlyMatchingCasesAreRunAndCounted) {
   EXPECT_EQ(run.starting_with("FAIL " + kNudgedCase + " output ").size(), 1u) << run.output();
   EXPECT_EQ(run.last(), summary_line(0, 1, 0)) << run.output();
 
+  // Selecting nothing is an error unless asked for (suites/cli/command_line_rules_test.cpp).
   const auto none = check({kNegative, "--filter", "^no_case_matches_this$"});
-  EXPECT_EQ(none.exit_code, 0) << none.output();
-  EXPECT_EQ(none.last(), summary_line(0, 0, 0)) << none.output();
+  EXPECT_EQ(none.exit_code, 2) << none.output();
+  expect_only_contract_lines(none);
+  EXPECT_EQ(none.starting_with("ERROR --filter: ").size(), 1u) << none.output();
+  const auto allowed = check({kNegative, "--filter", "^no_case_matches_this$", "--allow-empty"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.output();
+  EXPECT_EQ(allowed.last(), summary_line(0, 0, 0)) << allowed.output();
 }
 
 // A good fixture's bytes changed behind the manifest's back: the nudged golden, written under

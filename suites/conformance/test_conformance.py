@@ -44,7 +44,7 @@ SWITCHES = {
 class Run:
     def __init__(self, args, done, seconds, report):
         self.args, self.code, self.seconds, self.report = args, done.returncode, seconds, report
-        self.out = done.stdout
+        self.out, self.err = done.stdout, done.stderr
         self.lines = [line for line in done.stdout.splitlines() if line]
 
     def status(self, case_id: str) -> str:
@@ -414,7 +414,7 @@ class ExpectationsAndSelection(unittest.TestCase):
     def test_a_bad_filter_names_the_option(self):
         run = harness("conform", "--port", "cpp", "--filter", "[")
         self.assertEqual(run.code, 2, explain(run))
-        self.assertIn("--filter \"[\" is not a regular expression", run.out)
+        self.assertIn("--filter: \"[\" is not a regular expression", run.err)
 
     def test_exclude(self):
         run = harness("conform", "--port", "cpp", "--filter", "^linear_rope_f64", "--exclude", "grads|pos1037")
