@@ -192,6 +192,7 @@ CheckResult refuses_unsupported_calls(const Factory& factory) {
 
 CheckResult resumes_after_restore(const Factory& factory, const SaveCache& save) {
   namespace fs = std::filesystem;
+  constexpr int64_t kMiniBatch = kK, kSavedAt = 19, kLength = 40;  // saved 3 tokens into the second mini-batch
   const auto dir = fs::temp_directory_path() / ("ttt_cache_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::string problem;
@@ -201,15 +202,15 @@ CheckResult resumes_after_restore(const Factory& factory, const SaveCache& save)
       auto resumed_layer = factory(type, v.options);
       resumed_layer->to(v.dtype);
       copy_parameters(*layer, *resumed_layer);
-      const auto x = random_hidden(2, 40, 32, v.dtype, 92);
+      const auto x = random_hidden(2, kLength, 32, v.dtype, 92);
       c10::InferenceMode inference;
       ttt::TTTCache cache(*layer, 2);
-      prefill_then_tokens(*layer, x.slice(1, 0, 19), 13, cache);  // stops 3 tokens into a mini-batch
+      prefill_then_tokens(*layer, x.slice(1, 0, kSavedAt), 13, cache);  // mid mini-batch
       const auto path = (dir / (label(type, v).replace(label(type, v).find('/'), 1, "_") + ".h5")).string();
       save(cache, *layer, path);
       ttt::TTTCache resumed(*resumed_layer, 2);
       harness::restore_cache(resumed, *resumed_layer, path);
-      for (int64_t t = 19; t < 40 && problem.empty(); ++t) {
+      for (int64_t t = kSavedAt; t < kLength && problem.empty(); ++t) {
         const auto a = ttt::forward_cached(*layer, cache, x.slice(1, t, t + 1));
         const auto b = ttt::forward_cached(*resumed_layer, resumed, x.slice(1, t, t + 1));
         if (!torch::equal(a, b)) {
@@ -226,8 +227,10 @@ CheckResult resumes_after_restore(const Factory& factory, const SaveCache& save)
   }
   fs::remove_all(dir);
   if (!problem.empty()) return fail(problem);
-  return pass("saved to HDF5 3 tokens into a mini-batch and restored into a fresh layer: 21 more tokens and the final "
-              "cache bit-identical (linear, mlp; plain, gate, share_qk)");
+  return pass("saved to HDF5 after " + std::to_string(kSavedAt) + " tokens (" + std::to_string(kSavedAt % kMiniBatch) +
+              " into a mini-batch of " + std::to_string(kMiniBatch) + ") and restored into a fresh layer: " +
+              std::to_string(kLength - kSavedAt) + " more tokens and the final cache bit-identical (linear, mlp; " +
+              "plain, gate, share_qk)");
 }
 
 std::vector<Check> decode_checks() {

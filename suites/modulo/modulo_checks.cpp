@@ -1,6 +1,7 @@
 // Modulo invariance: RoPE sees positions modulo mini_batch_size, so shifting every position
 // by a multiple of the mini-batch changes nothing, bit for bit, however far out it goes,
 // and shifting by anything else changes the output.
+#include "suites/modulo/modulo_checks.h"
 #include "suites/support/check.h"
 #include "suites/support/test_support.h"
 
@@ -14,10 +15,9 @@ using testing::random_hidden;
 using testing::random_layer;
 using testing::relative_difference;
 
-constexpr int64_t kK = 16;
-// Shifts by whole mini-batches, up to positions far beyond any trained context.
-const std::vector<int64_t> kWholeShifts{kK, 7 * kK, 62500 * kK /* 10^6 */, 62500000000LL * kK /* 10^12 */};
-const std::vector<int64_t> kOtherShifts{1, kK / 2, kK - 1, 3 * kK + 5, 1000001};
+constexpr int64_t kK = modulo::kMiniBatch;
+const std::vector<int64_t>& kWholeShifts = modulo::whole_shifts();
+const std::vector<int64_t>& kOtherShifts = modulo::other_shifts();
 
 ttt::TTTOptions options() { return ttt::TTTOptions(32, 2).mini_batch_size(kK); }
 
@@ -35,7 +35,8 @@ CheckResult tables_periodic(const Factory& factory) {
       }
     }
   }
-  return pass("cos/sin at p and p + n*16 bit-identical for n up to 6.25e10, float32/bfloat16/float64");
+  return pass("cos/sin at p and p + shift bit-identical for shifts " + modulo::listed(kWholeShifts) +
+              " (multiples of " + std::to_string(kK) + "), float32/bfloat16/float64");
 }
 
 // Output for positions start..start+L-1 of a fixed layer and input.
@@ -59,7 +60,8 @@ CheckResult output_invariant_under_whole_shifts(const Factory& factory) {
       }
     }
   }
-  return pass("linear and mlp outputs bit-identical under shifts of 16, 112, 1.6e7, 1e12*16");
+  return pass("linear and mlp outputs bit-identical under shifts of " + modulo::listed(kWholeShifts) +
+              " (multiples of " + std::to_string(kK) + ")");
 }
 
 CheckResult output_changes_under_other_shifts(const Factory& factory) {
@@ -74,33 +76,61 @@ CheckResult output_changes_under_other_shifts(const Factory& factory) {
       // Far above float64 noise (1e-16): the rotation really moved.
       if (rel < 1e-6) {
         return fail(ttt::to_string(type) + ": shifting positions by " + std::to_string(shift) +
-                    " (not a multiple of 16) left the output unchanged (rel diff " + std::to_string(rel) + ")");
+                    " (not a multiple of " + std::to_string(kK) + ") left the output unchanged (rel diff " + std::to_string(rel) + ")");
       }
     }
   }
-  return pass("shifts by 1, 8, 15, 53, 1000001 change the output; smallest rel diff " + std::to_string(smallest));
+  return pass("shifts by " + modulo::listed(kOtherShifts) + " change the output; smallest rel diff " +
+              std::to_string(smallest));
 }
 
 CheckResult far_positions_equal_residues(const Factory& factory) {
   for (const auto type : {ttt::LayerType::Linear, ttt::LayerType::MLP}) {
     auto layer = random_layer(factory, type, options(), torch::kFloat64, 31);
     const auto x = random_hidden(1, 37, 32, torch::kFloat64, 32);
-    for (const int64_t start : {1000003LL, 123456789012LL, 4611686018427387000LL}) {
+    for (const int64_t start : modulo::far_starts()) {
       const auto far = positions_from(start, 37);
       c10::InferenceMode inference;
       const auto out_far = layer->forward(x, far);
       const auto out_residue = layer->forward(x, torch::remainder(far, kK));
       if (!torch::equal(out_far, out_residue)) {
         return fail(ttt::to_string(type) + ": positions from " + std::to_string(start) +
-                    " give a different output than their residues mod 16 (rel diff " +
+                    " give a different output than their residues mod " + std::to_string(kK) + " (rel diff " +
                     std::to_string(relative_difference(out_far, out_residue)) + ")");
       }
     }
   }
-  return pass("positions from 1e6, 1.2e11 and 4.6e18 give bit-identical outputs to their residues");
+  return pass("positions from " + modulo::listed(modulo::far_starts()) +
+              " give bit-identical outputs to their residues mod " + std::to_string(kK));
 }
 
 }  // namespace
+
+namespace modulo {
+
+const std::vector<int64_t>& whole_shifts() {
+  static const std::vector<int64_t> shifts{kMiniBatch, 7 * kMiniBatch, 62500 * kMiniBatch /* 10^6 */,
+                                           62500000000LL * kMiniBatch /* 10^12 */};
+  return shifts;
+}
+
+const std::vector<int64_t>& other_shifts() {
+  static const std::vector<int64_t> shifts{1, kMiniBatch / 2, kMiniBatch - 1, 3 * kMiniBatch + 5, 1000001};
+  return shifts;
+}
+
+const std::vector<int64_t>& far_starts() {
+  static const std::vector<int64_t> starts{1000003LL, 123456789012LL, 4611686018427387000LL};
+  return starts;
+}
+
+std::string listed(const std::vector<int64_t>& numbers) {
+  std::string out;
+  for (const auto n : numbers) out += (out.empty() ? "" : ", ") + std::to_string(n);
+  return out;
+}
+
+}  // namespace modulo
 
 std::vector<Check> modulo_checks() {
   return {
