@@ -1,6 +1,6 @@
 #pragma once
-// The one rule every ttt-harness subcommand follows for bad usage (README "The command-line
-// tool"): the message names the word that was wrong and lists the valid ones, goes to stderr,
+// The one rule every ttt-harness subcommand follows for bad usage (docs/CLI.md, "One rule for the
+// command line"): the message names the word that was wrong and lists the valid ones, goes to stderr,
 // and the exit status is 2 (unusable input). CLI11 parses; these turn its errors into that.
 
 #include <CLI/CLI.hpp>

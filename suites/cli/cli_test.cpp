@@ -1,5 +1,5 @@
-// The `ttt-harness check` contract, end to end, on the built binary (README "The command-line
-// tool"): one line per case `PASS|FAIL|SKIP <case> ...` or `ERROR <file>: <reason>`, then
+// The `ttt-harness check` contract, end to end, on the built binary (docs/CLI.md):
+// one line per case `PASS|FAIL|SKIP <case> ...` or `ERROR <file>: <reason>`, then
 // `N passed, N failed, N skipped`; exit 0 when all passed, 1 when a case failed, 2 when an
 // input was unusable (which wins); every file verified against its folder's MANIFEST.json
 // unless --no-manifest; --json writes a report whose summary matches the printed line.

@@ -1,4 +1,4 @@
-// One rule for the whole command line (README "The command-line tool"), on the built binary:
+// One rule for the whole command line (docs/CLI.md, "One rule for the command line"), on the built binary:
 // an unknown subcommand or option names the word and lists the valid ones; a selection that
 // selects nothing is an error (exit 2) unless --allow-empty says that is fine; every numeric
 // option is range-checked and the message names it; an option that does nothing without
