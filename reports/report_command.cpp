@@ -61,9 +61,19 @@ void write_report_files(const nlohmann::json& report, const std::string& json_pa
 int run_report_command(const ReportCommandOptions& options, const std::vector<std::string>& command, std::ostream& out,
                        std::ostream& err) {
   int regressions = 0;
+  bool unusable = false;  // a shard's report is missing: the report is written, the exit is 2
   try {
     auto report = options.merge_paths.empty() ? load_report(options.from_path)
-                                              : merge_reports(options.merge_paths, command);
+                                              : merge_reports(options.merge_paths, command, options.shards);
+    if (report.contains("missing_shards")) {
+      const auto& m = report["missing_shards"];
+      for (const auto& index : m["indices"]) {
+        err << "ttt-harness report: --merge: shard " << index.get<int>() << "/" << m["count"].get<int>()
+            << " is missing (given: " << options.merge_paths.size() << " of " << m["count"].get<int>()
+            << "); the merged report names it as an ERROR case" << std::endl;
+      }
+      unusable = true;
+    }
     if (!options.merge_paths.empty()) {
       const auto& s = report["summary"];
       out << "merged " << options.merge_paths.size() << " reports: " << s["passed"] << " passed, " << s["failed"]
@@ -81,7 +91,7 @@ int run_report_command(const ReportCommandOptions& options, const std::vector<st
   }
   if (!options.json_path.empty()) out << "JSON report: " << options.json_path << std::endl;
   if (!options.html_path.empty()) out << "HTML report: " << options.html_path << std::endl;
-  return regressions > 0 ? 1 : 0;
+  return unusable ? 2 : regressions > 0 ? 1 : 0;
 }
 
 int run_diff_command(const DiffCommandOptions& options, std::ostream& out, std::ostream& err) {

@@ -36,13 +36,15 @@ void write_report_files(const nlohmann::json& report, const std::string& json_pa
 struct ReportCommandOptions {
   std::string from_path;      // a report written by check --json
   std::vector<std::string> merge_paths;  // or: the reports of check --shard runs, merged (report_merge.h)
+  int shards = 0;             // --merge: the number of shards the run was started with (0: as the reports say)
   std::string html_path;      // the page to write
   std::string json_path;      // optional: the report with the folded-in sections, as JSON
   std::string baseline_path;  // optional: show the diff against this report
   ReportSources sources;
   DiffOptions diff;
 };
-// 0 written, 1 written and --baseline found a regression, 2 an input was unusable (message on `err` naming the file). `command` is
+// 0 written, 1 written and --baseline found a regression, 2 an input was unusable or a shard's
+// report is missing (the merged report is still written, the missing shard an ERROR case in it) (message on `err` naming the file). `command` is
 // recorded as a merged report's command line.
 int run_report_command(const ReportCommandOptions& options, const std::vector<std::string>& command, std::ostream& out,
                        std::ostream& err);

@@ -72,7 +72,8 @@ Shard parse_shard(const std::string& text) {
   return shard;
 }
 
-nlohmann::json merge_reports(const std::vector<std::string>& paths, const std::vector<std::string>& command) {
+nlohmann::json merge_reports(const std::vector<std::string>& paths, const std::vector<std::string>& command,
+                             int expected_shards) {
   if (paths.empty()) throw ReportInputError("report --merge: no report to merge");
   std::vector<nlohmann::json> reports;
   std::map<int, std::string> shard_files;
@@ -99,14 +100,24 @@ nlohmann::json merge_reports(const std::vector<std::string>& paths, const std::v
     throw ReportInputError("report --merge: " + std::to_string(paths.size() - sharded) +
                            " of the reports were not made with --shard, the others were: merge shards of one run");
   }
-  for (int i = 1; i <= count; ++i) {
-    if (!shard_files.count(i)) {
-      throw ReportInputError("report --merge: shard " + std::to_string(i) + "/" + std::to_string(count) +
-                             " is missing (given: " + std::to_string(sharded) + " of " + std::to_string(count) + ")");
+  if (expected_shards != 0) {
+    if (sharded == 0) throw ReportInputError("report --merge --shards: none of the reports was made with --shard");
+    if (count != expected_shards) {
+      throw ReportInputError(shard_files.begin()->second + ": a shard of " + std::to_string(count) +
+                             ", but the run had " + std::to_string(expected_shards) + " (--shards)");
     }
   }
-
   nlohmann::json cases = nlohmann::json::array();
+  nlohmann::json missing = nlohmann::json::array();
+  for (int i = 1; i <= count; ++i) {
+    if (shard_files.count(i)) continue;
+    const auto name = "shard " + std::to_string(i) + "/" + std::to_string(count);
+    cases.push_back(case_json(error_result(
+        name, "missing: no report from this shard (given " + std::to_string(sharded) + " of " + std::to_string(count) +
+                  "); its fixtures were not checked")));
+    missing.push_back(i);
+  }
+
   std::map<std::string, std::string> file_owner;
   nlohmann::json merged_from = nlohmann::json::array();
   for (std::size_t i = 0; i < reports.size(); ++i) {
@@ -130,12 +141,15 @@ nlohmann::json merge_reports(const std::vector<std::string>& paths, const std::v
                            {"git_commit", env.value("git_commit", std::string())},
                            {"summary", r["summary"]}});
   }
-  std::stable_sort(cases.begin(), cases.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a.value("file", std::string()) < b.value("file", std::string());
-  });
+  // Sorted by file, the missing shards first (their lines lead the merged run's output).
+  std::stable_sort(cases.begin() + static_cast<std::ptrdiff_t>(missing.size()), cases.end(),
+                   [](const nlohmann::json& a, const nlohmann::json& b) {
+                     return a.value("file", std::string()) < b.value("file", std::string());
+                   });
 
   auto merged = report_json(cases, reports.front()["environment"], command);
   merged["merged_from"] = merged_from;
+  if (!missing.empty()) merged["missing_shards"] = {{"count", count}, {"indices", missing}};
   merge_section(merged, reports, "suites", "tests");
   if (merged.contains("suites")) merged["suites"]["summary"] = suites_summary(merged["suites"]["tests"]);
   merge_section(merged, reports, "long_sequence", "series");

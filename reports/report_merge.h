@@ -26,6 +26,12 @@ Shard parse_shard(const std::string& text);
 // `suites` tests, `long_sequence` series and `benchmarks` results are concatenated; the
 // environment is the first report's, and `merged_from` lists each input with its shard,
 // host, device and time. Throws ReportInputError naming the file at fault.
-nlohmann::json merge_reports(const std::vector<std::string>& paths, const std::vector<std::string>& command);
+// A shard of 1..n without a report (its job died: node failure, time limit, OOM, scancel) is
+// not a refusal but an ERROR case of its own, `shard i/n`, and is listed in `missing_shards`:
+// the merged report names it and is never a smaller green one. `expected_shards` (0: the
+// count the reports carry) is how many shards the run was started with, so a night whose
+// reports all say 3 but that was submitted as 4 is caught too.
+nlohmann::json merge_reports(const std::vector<std::string>& paths, const std::vector<std::string>& command,
+                             int expected_shards = 0);
 
 }  // namespace ttt::harness

@@ -112,6 +112,10 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
   auto* from = report_cmd->add_option("--from", report.from_path, "A JSON report written by check --json");
   auto* merge = report_cmd->add_option("--merge", report.merge_paths,
                                        "Or: the JSON reports of check --shard i/n runs, merged into one");
+  report_cmd->add_option("--shards", report.shards,
+                         "With --merge: how many shards the run had; a missing one is an ERROR case, exit 2")
+      ->check(CLI::Range(1, 100000))
+      ->needs(merge);
   from->excludes(merge);
   merge->excludes(from);
   report_cmd->add_option("--html", report.html_path, "Write the HTML report here");

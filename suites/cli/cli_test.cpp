@@ -416,6 +416,20 @@ TEST(Shards, AnIncompleteOrMixedSetOfShardsIsRefused) {
   const auto missing = harness_command({"report", "--merge", one, "--json", out});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.stderr_text.find("shard 2/2 is missing"), std::string::npos) << missing.stderr_text;
+  // The merged report is still written, red, the missing shard named as an ERROR case of its own:
+  // a shard whose job died must never leave a smaller green report.
+  ASSERT_TRUE(fs::exists(out)) << missing.stderr_text;
+  {
+    const auto merged = nlohmann::json::parse(read_text(out));
+    EXPECT_EQ(merged.at("cases").at(0).at("file"), "shard 2/2") << merged.dump(1);
+    EXPECT_EQ(merged.at("cases").at(0).at("status"), "ERROR");
+    EXPECT_EQ(merged.at("summary").at("exit_code"), 2);
+    EXPECT_EQ(merged.at("missing_shards").at("indices"), nlohmann::json::array({2}));
+  }
+  fs::remove(out);
+  const auto fewer = harness_command({"report", "--merge", one, "--shards", "3", "--json", out});
+  EXPECT_EQ(fewer.exit_code, 2);
+  EXPECT_NE(fewer.stderr_text.find("a shard of 2, but the run had 3 (--shards)"), std::string::npos) << fewer.stderr_text;
   const auto twice = harness_command({"report", "--merge", one, again, "--json", out});
   EXPECT_EQ(twice.exit_code, 2);
   EXPECT_NE(twice.stderr_text.find(again + ": shard 1/2 is also " + one), std::string::npos) << twice.stderr_text;
