@@ -120,6 +120,7 @@ void validate_one_case(const nlohmann::json& c, const JsonPlace& place) {
       optional_number(comparison, key, where);  // the reference-error rule's other statistics
     }
     optional_string(comparison, "statistic", where);
+    optional_string(comparison, "check", where);  // "golden" or "white_box"; absent before the field
   }
 }
 

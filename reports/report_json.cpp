@@ -32,6 +32,7 @@ std::string utc_now() { return utc_timestamp(std::chrono::system_clock::to_time_
 nlohmann::json comparison_json(const Comparison& c) {
   nlohmann::json out = {
       {"tensor", c.tensor},
+      {"check", to_string(c.check)},
       {"passed", c.passed},
       {"max_abs_err", c.max_abs_err},
       {"max_rel_err", c.max_rel_err},

@@ -89,6 +89,10 @@ std::string Comparison::summary() const {
   return out.str();
 }
 
+const char* to_string(Comparison::Check check) {
+  return check == Comparison::Check::WhiteBox ? "white_box" : "golden";
+}
+
 Comparison not_compared(const std::string& name, const std::string& why) {
   Comparison c;
   c.tensor = name;

@@ -52,7 +52,17 @@ struct Tolerance {
 };
 
 struct Comparison {
+  // What is compared. Golden: a tensor the fixture stores (outputs, decode state, gradients,
+  // the rotated Q and K), the reference's behaviour any port is held to. WhiteBox: this
+  // layer's own internals against exact values (the RoPE table it rotates with, a bfloat16
+  // layer's own table and layer-norm statistics, harness/runner/white_box.cpp), which a port
+  // judged through its interface never undergoes. Both decide the verdict; reports show them
+  // apart, because a white-box statistic near its bound says nothing about how close the
+  // outputs came to theirs.
+  enum class Check { Golden, WhiteBox };
+
   std::string tensor;  // e.g. "output", "decode_output", "state/W1_states", "grad/W1"
+  Check check = Check::Golden;
   Tolerance tolerance;
   // Judged error: against the golden (Relative) or against the float64 reference (ReferenceError).
   double max_abs_err = 0;
@@ -87,6 +97,8 @@ struct Comparison {
   const char* deciding_statistic() const;
   std::string summary() const;  // "max_abs=1.2e-16 rel=2.3e-16 (rel <= 1.0e-10) worst=[0, 12, 5]"
 };
+
+const char* to_string(Comparison::Check check);  // "golden", "white_box"
 
 // A failed comparison for a golden tensor the layer has no counterpart for.
 Comparison not_compared(const std::string& name, const std::string& why);

@@ -58,6 +58,13 @@ std::pair<torch::Tensor, torch::Tensor> expected_rope_table(const Fixture& fixtu
   return {torch::cat({cos, cos}, 1), torch::cat({sin, sin}, 1)};
 }
 
+// A comparison of the layer's internals against exact values, marked so that reports show it
+// apart from the golden tensors (Comparison::Check).
+Comparison white_box_check(Comparison c) {
+  c.check = Comparison::Check::WhiteBox;
+  return c;
+}
+
 }  // namespace
 
 // What a RoPE bug corrupts first, before the inner loop's own rounding hides it. With float64
@@ -101,8 +108,8 @@ void judge_layer_rope_table(CaseResult& result, const Fixture& fixture, ttt::TTT
   const auto inv_freq = torch::pow(fixture.config.rope_theta, -exponents);
   const auto angles = torch::arange(K, torch::kFloat64).unsqueeze(1) * inv_freq.unsqueeze(0);  // [K, f/2]
   const auto tolerance = layer_rope_table_tolerance();
-  result.comparisons.push_back(compare_tensors("layer_rope_cos", own.cos.cpu(), angles.cos(), tolerance));
-  result.comparisons.push_back(compare_tensors("layer_rope_sin", own.sin.cpu(), angles.sin(), tolerance));
+  result.comparisons.push_back(white_box_check(compare_tensors("layer_rope_cos", own.cos.cpu(), angles.cos(), tolerance)));
+  result.comparisons.push_back(white_box_check(compare_tensors("layer_rope_sin", own.sin.cpu(), angles.sin(), tolerance)));
 }
 
 // A bfloat16 layer's inner layer norm on its own, as with its RoPE table: the statistics the
@@ -140,9 +147,10 @@ void judge_layer_norm_statistics(CaseResult& result, const Fixture& fixture, ttt
   };
   const auto centered_ratio = in_bounds(centered, exact_centered, allowed_centered);
   const auto std_ratio = in_bounds(std, exact_std, allowed_std);
+  result.comparisons.push_back(white_box_check(
+      compare_tensors("layer_norm_centered", centered_ratio, torch::zeros_like(centered_ratio), tolerance)));
   result.comparisons.push_back(
-      compare_tensors("layer_norm_centered", centered_ratio, torch::zeros_like(centered_ratio), tolerance));
-  result.comparisons.push_back(compare_tensors("layer_norm_std", std_ratio, torch::zeros_like(std_ratio), tolerance));
+      white_box_check(compare_tensors("layer_norm_std", std_ratio, torch::zeros_like(std_ratio), tolerance)));
 }
 
 // Judges the file's RoPE table (when it has one) into `result`, with a note in its message,
@@ -165,8 +173,8 @@ RopeTablePlan judge_rope_table(CaseResult& result, const Fixture& fixture, ttt::
   const auto stored_sin = to_tensor(sin_it->second);
   const auto [cos, sin] = expected_rope_table(fixture, layer, device, dtype);
   const auto tolerance = rope_table_tolerance(fixture.dtype);
-  result.comparisons.push_back(compare_tensors("rope_cos", cos, stored_cos, tolerance));
-  result.comparisons.push_back(compare_tensors("rope_sin", sin, stored_sin, tolerance));
+  result.comparisons.push_back(white_box_check(compare_tensors("rope_cos", cos, stored_cos, tolerance)));
+  result.comparisons.push_back(white_box_check(compare_tensors("rope_sin", sin, stored_sin, tolerance)));
   const auto& cos_check = result.comparisons.rbegin()[1];
   const auto& sin_check = result.comparisons.rbegin()[0];
   // bfloat16 keeps the layer's own table: the port computes its angles from float32
