@@ -68,9 +68,14 @@ int run_report_command(const ReportCommandOptions& options, const std::vector<st
     if (report.contains("missing_shards")) {
       const auto& m = report["missing_shards"];
       for (const auto& index : m["indices"]) {
-        err << "ttt-harness report: --merge: shard " << index.get<int>() << "/" << m["count"].get<int>()
-            << " is missing (given: " << options.merge_paths.size() << " of " << m["count"].get<int>()
-            << "); the merged report names it as an ERROR case" << std::endl;
+        if (options.merge_paths.empty()) {
+          err << "ttt-harness report: " << options.from_path << " was merged with shard " << index.get<int>() << "/"
+              << m["count"].get<int>() << " missing (an ERROR case in it)" << std::endl;
+        } else {
+          err << "ttt-harness report: --merge: shard " << index.get<int>() << "/" << m["count"].get<int>()
+              << " is missing (given: " << options.merge_paths.size() << " of " << m["count"].get<int>()
+              << "); the merged report names it as an ERROR case" << std::endl;
+        }
       }
       unusable = true;
     }

@@ -44,9 +44,9 @@ void add_diff_options(CLI::App* cmd, DiffOptions& diff, CLI::Option* baseline = 
   }
 }
 
-void add_allow_empty(CLI::App* cmd, bool& allow_empty) {
+void add_allow_empty(CLI::App* cmd, bool& allow_empty, const std::string& selections) {
   cmd->add_flag("--allow-empty", allow_empty,
-                "A selection (--filter, --exclude, --shard) that selects nothing exits 0 rather than 2");
+                "A selection (" + selections + ") that selects nothing exits 0 rather than 2");
 }
 
 // The options conform and judge share: which lines, the port's known failures, the reports.
@@ -56,7 +56,7 @@ void add_line_options(CLI::App* cmd, conform::LineOptions& lines) {
       ->check(regular_expression());
   cmd->add_option("--exclude", lines.exclude, "Leave out cases and checks whose id matches this regular expression")
       ->check(regular_expression());
-  add_allow_empty(cmd, lines.allow_empty);
+  add_allow_empty(cmd, lines.allow_empty, "--filter, --exclude");
   cmd->add_option("--expectations", lines.expectations_path,
                   "The port's known failures: lines of '<id regex> <why>' (docs/PORTS.md)");
   cmd->add_option("--json", lines.json_path, "Write the JSON report here");
@@ -85,7 +85,7 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
   check_cmd->add_flag("--no-manifest", check.no_manifest, "Run files whose sha256 is not in their folder's manifest");
   check_cmd->add_option("--filter", check.filter, "Only cases whose id matches this regular expression")
       ->check(regular_expression());
-  add_allow_empty(check_cmd, check.allow_empty);
+  add_allow_empty(check_cmd, check.allow_empty, "--filter, --shard");
   check_cmd->add_option("--threads", check.threads, "Intra-op CPU threads (default 1)")->check(CLI::Range(1, 1024));
   check_cmd->add_option("--read-timeout", detail::isolation_settings().timeout_seconds,
                         "Seconds a file's (child-process) read may take before it is declared damaged (default 60)")
@@ -188,7 +188,13 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
     return report_usage_error(app, e, argc, argv, std::cerr);  // bad usage is unusable input: 2
   }
   try {
+    // --allow-empty says an empty selection is fine: without a selection it would do nothing.
+    const auto allow_empty_alone = [](const std::string& cmd, const std::string& selections) {
+      std::cerr << "ttt-harness " << cmd << ": --allow-empty has no effect without " << selections << std::endl;
+      return 2;
+    };
     if (*check_cmd) {
+      if (check.allow_empty && check.filter.empty() && shard.empty()) return allow_empty_alone("check", "--filter or --shard");
       if (!shard.empty()) check.shard = parse_shard(shard);
       return run_check(check, command, std::cout);
     }
@@ -205,6 +211,9 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
     }
     if (*diff_cmd) return run_diff_command(diff, std::cout, std::cerr);
     if (*conform_cmd) {
+      if (conform.lines.allow_empty && conform.lines.filter.empty() && conform.lines.exclude.empty()) {
+        return allow_empty_alone("conform", "--filter or --exclude");
+      }
       if (!conform.process.python.empty() && conform.port.rfind("python:", 0) != 0) {
         std::cerr << "ttt-harness conform: --python has no effect on the port '" << conform.port
                   << "': it is the Python that runs a python: port" << std::endl;
@@ -220,6 +229,9 @@ int run_cli(int argc, char** argv, const LayerFactory& factory) {
       return run_matrix_command(matrix, std::cout, std::cerr);
     }
     if (*judge_cmd) {
+      if (judge.lines.allow_empty && judge.lines.filter.empty() && judge.lines.exclude.empty()) {
+        return allow_empty_alone("judge", "--filter or --exclude");
+      }
       judge.golden = {golden_path};
       judge.actual = {actual_path};
       return conform::run_judge(judge, command, std::cout);

@@ -114,7 +114,14 @@ int report_usage_error(const CLI::App& app, const CLI::ParseError& error, int ar
   const std::string name = "ttt-harness " + sub->get_name();
   if (dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr) {
     const auto valid = option_names(*sub);
+    bool named = false;
+    for (const auto& extra : app.remaining(false)) {  // before the subcommand: the tool's own
+      err << "ttt-harness: unknown option " << extra.substr(0, extra.find('='))
+          << " before the subcommand (options go after it: " << name << " --help)" << std::endl;
+      named = true;
+    }
     for (const auto& extra : sub->remaining()) {
+      named = true;
       if (extra.rfind("-", 0) == 0) {
         const auto bare = extra.substr(0, extra.find('='));
         err << name << ": unknown option " << bare << suggestion(bare, valid) << "; the options of "
@@ -123,6 +130,7 @@ int report_usage_error(const CLI::App& app, const CLI::ParseError& error, int ar
         err << name << ": unexpected argument '" << extra << "' (" << name << " --help)" << std::endl;
       }
     }
+    if (!named) err << name << ": " << error.what() << " (" << name << " --help)" << std::endl;
     return 2;
   }
   err << name << ": " << error.what() << " (" << name << " --help)" << std::endl;

@@ -49,6 +49,7 @@ TEST(CommandLine, AnUnknownOptionIsNamedWithTheValidOnes) {
                      {"unknown option --filtr", "did you mean --filter?", "--isolate", "--threads", "ttt-harness check --help"});
   expect_usage_error(harness({"conform", "--port", "cpp", "--exclud", "x"}),
                      {"unknown option --exclud", "did you mean --exclude?", "--expectations"});
+  expect_usage_error(harness({"--verbose", "check", kGood}), {"unknown option --verbose before the subcommand"});
 }
 
 TEST(CommandLine, ABadRegularExpressionNamesItsOption) {
@@ -104,6 +105,7 @@ TEST(CommandLine, AnOptionWithoutEffectIsRefused) {
   expect_usage_error(harness({"report", "--from", "r.json", "--html", "r.html", "--error-growth", "3"}),
                      {"--error-growth", "--baseline"});
   expect_usage_error(harness({"conform", "--port", "cpp", "--python", "/usr/bin/python3"}), {"--python", "python:"});
+  expect_usage_error(harness({"check", kGood, "--allow-empty"}), {"--allow-empty", "--filter or --shard"});
 }
 
 // The same diff: a case the baseline ran is gone. check --baseline exits 1 (the cases
@@ -118,11 +120,14 @@ TEST(CommandLine, ReportBaselineExitsAsCheckBaseline) {
   const auto reported = harness({"report", "--from", current, "--baseline", base, "--html", (dir.path() / "r.html").string()});
   EXPECT_EQ(reported.exit_code, checked.exit_code) << reported.output();
   // The regression lines are the same words in both.
+  int regression_lines = 0;
   for (const auto& line : checked.lines) {
     if (line.rfind("REGRESSION ", 0) == 0) {
+      ++regression_lines;
       EXPECT_NE(reported.output().find(line), std::string::npos) << "report does not print: " << line;
     }
   }
+  EXPECT_GE(regression_lines, 1) << checked.output();
   const auto no_regression = harness({"report", "--from", current, "--baseline", current, "--html", (dir.path() / "s.html").string()});
   EXPECT_EQ(no_regression.exit_code, 0) << no_regression.output();
 }

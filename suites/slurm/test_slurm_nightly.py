@@ -137,9 +137,12 @@ def main():
         ids = submitted_ids(night2.stdout)
         # Killed while it runs, as a node failure or the time limit would end it.
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not any(
-                r.get("ArrayTaskId") == "1" and r.get("JobState") == "RUNNING" for r in job_fields(ids["array"], env)):
+        running = False
+        while time.monotonic() < deadline and not running:
+            running = any(r.get("ArrayTaskId") == "1" and r.get("JobState") == "RUNNING"
+                          for r in job_fields(ids["array"], env))
             time.sleep(0.5)
+        expect(running, "task 1 was never seen running: nothing to kill")
         run(["scancel", f"{ids['array']}_1"], env)
         tasks = wait_for_end(ids["array"], env, 900)
         merge = wait_for_end(ids["merge"], env, 900)[0]
