@@ -5,6 +5,8 @@
   .venv/bin/python reference/generate.py --check                 # regenerate and compare
   .venv/bin/python reference/generate.py --verify [FILE.h5 ...]  # rerun stored fixtures
   .venv/bin/python reference/generate.py --negative [DIR]        # negative fixtures (negative.py)
+  .venv/bin/python reference/generate.py --checkpoint DIR --layers 0,1 --tokens 256 --name NAME
+                                      # goldens from a checkpoint's layers (tttref/checkpoint.py)
 
 See reference/README.md and docs/FIXTURES.md (schema version 1).
 """
@@ -19,7 +21,9 @@ from pathlib import Path
 
 import torch
 
-from tttref import PINNED_COMMIT, cases as cases_mod
+from tttref import PINNED_COMMIT, cases as cases_mod, checkpoint as checkpoint_mod
+from tttref.fixture_io import write_fixture
+from tttref.layer import DTYPES
 from tttref.check import run_check
 from tttref.manifest import write_manifest
 from tttref.produce import write_cases
@@ -28,6 +32,7 @@ from tttref.verify import run_verify
 from negative import DEFAULT_NEGATIVE_DIR, check_negatives, generate_negatives
 
 DEFAULT_OUT = REPO_ROOT / "fixtures"
+DEFAULT_CHECKPOINT_OUT = REPO_ROOT / "fixtures" / "checkpoint"
 
 
 def created_utc() -> str:
@@ -65,7 +70,22 @@ def parse_args(argv):
                       help="regenerate the negative fixtures and compare with DIR (default: "
                            f"{DEFAULT_NEGATIVE_DIR.relative_to(REPO_ROOT)}); also rerun each "
                            "through the unbroken reference, which must disagree with it")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+    mode.add_argument("--checkpoint", type=Path, metavar="PATH",
+                      help="goldens from a checkpoint: a save_pretrained folder of upstream's "
+                           "TTTForCausalLM (config.json + model.safetensors), or a torch.save "
+                           "state_dict with a config.json beside it; one fixture per --layers x "
+                           "--dtypes, into --out (default: "
+                           f"{DEFAULT_CHECKPOINT_OUT.relative_to(REPO_ROOT)}), and its MANIFEST.json")
+    p.add_argument("--layers", default="0", help="--checkpoint: layer indices, e.g. 0,5,11 (default 0)")
+    p.add_argument("--tokens", default="256",
+                   help="--checkpoint: a length L (seeded uniform random token ids) or a JSON file "
+                        "of token ids (default 256)")
+    p.add_argument("--dtypes", default="bfloat16,float32",
+                   help="--checkpoint: fixture dtypes (default bfloat16,float32)")
+    p.add_argument("--name", default=None,
+                   help="--checkpoint: the name in the case ids (default: the checkpoint folder's)")
+    p.add_argument("--seed", type=int, default=0, help="--checkpoint: seed of random --tokens (default 0)")
+    p.add_argument("--out", type=Path, default=None,
                    help=f"fixture folder (default: {DEFAULT_OUT.relative_to(REPO_ROOT)})")
     p.add_argument("--reference", type=Path, default=None,
                    help="upstream checkout holding ttt.py, or a bare git directory of it")
@@ -82,7 +102,37 @@ def parse_args(argv):
                         "cases at the portable bound)")
     p.add_argument("--prune", action="store_true",
                    help="delete .h5 files in --out that are not in the case matrix")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.out is None:
+        args.out = DEFAULT_CHECKPOINT_OUT if args.checkpoint else DEFAULT_OUT
+    return args
+
+
+def generate_from_checkpoint(args, ref) -> int:
+    try:
+        layers = [int(i) for i in args.layers.split(",")]
+        dtypes = [DTYPES[d] for d in args.dtypes.split(",")]
+    except (ValueError, KeyError) as err:
+        print(f"error: --layers is a list of integers, --dtypes of {', '.join(DTYPES)} ({err})", file=sys.stderr)
+        return 2
+    try:
+        ckpt = checkpoint_mod.load_checkpoint(ref, args.checkpoint)
+        input_ids, how = checkpoint_mod.token_ids(args.tokens, int(ckpt.config["vocab_size"]), args.seed)
+        name = args.name or (args.checkpoint if args.checkpoint.is_dir() else args.checkpoint.parent).name
+        fixtures = checkpoint_mod.checkpoint_fixtures(ref, ckpt, name.replace("-", "_"), layers, dtypes, input_ids,
+                                                      how, args.seed, created_utc())
+    except (checkpoint_mod.CheckpointError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    for fixture in fixtures:
+        path = args.out / f"{fixture.attrs['case']}.h5"
+        write_fixture(fixture, path, compress=True)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", flush=True)
+    manifest = write_manifest(args.out, ref.commit)
+    total = sum((args.out / e["file"]).stat().st_size for e in manifest["files"])
+    print(f"wrote {args.out / 'MANIFEST.json'}: {len(manifest['files'])} files, {total / 1e6:.2f} MB")
+    return 0
 
 
 def list_matrix() -> None:
@@ -151,6 +201,8 @@ def main(argv=None) -> int:
         return generate_negatives(ref, args.negative, created_utc())
     if args.negative_check is not None:
         return check_negatives(ref, args.negative_check, created_utc())
+    if args.checkpoint is not None:
+        return generate_from_checkpoint(args, ref)
     if args.verify is not None:
         files = args.verify or sorted(args.out.glob("*.h5"))
         if not files:

@@ -12,6 +12,7 @@ reference."""
 
 from __future__ import annotations
 
+import json
 import sys
 import unittest
 from pathlib import Path
@@ -128,6 +129,96 @@ class ReferenceTest(unittest.TestCase):
         angles = torch.arange(K).float()[:, None] * inv.to(torch.bfloat16).float()[None]
         want = torch.cat([angles.cos(), angles.cos()], 1).to(torch.bfloat16)
         self.assertTrue(torch.equal(fx.datasets["/intermediates/rope_cos"], want))
+
+
+
+class CheckpointTest(unittest.TestCase):
+    """reference/generate.py --checkpoint (tttref/checkpoint.py) on a tiny TTTForCausalLM
+    saved here both ways: save_pretrained, and torch.save(state_dict) beside a config.json."""
+
+    @classmethod
+    def setUpClass(cls):
+        import tempfile
+
+        cls.ref = _reference()
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.folder = Path(cls.tmp.name) / "tiny"
+        config = cls.ref.module.TTTConfig(vocab_size=32, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                          num_attention_heads=4, ttt_layer_type="mlp", mini_batch_size=8,
+                                          use_cache=False)
+        torch.manual_seed(3)
+        cls.model = cls.ref.module.TTTForCausalLM(config).eval()
+        with torch.no_grad():  # trained-looking weights: not the constructor's zeros and ones
+            for p in cls.model.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+        cls.model.save_pretrained(cls.folder, safe_serialization=True)
+        cls.state_file = Path(cls.tmp.name) / "plain" / "weights.pt"
+        cls.state_file.parent.mkdir()
+        torch.save(cls.model.state_dict(), cls.state_file)
+        (cls.state_file.parent / "config.json").write_text((cls.folder / "config.json").read_text())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def fixtures(self, path, dtypes=(torch.float32,), layers=(0, 1)):
+        from tttref import checkpoint
+
+        ckpt = checkpoint.load_checkpoint(self.ref, path)
+        ids, how = checkpoint.token_ids("20", 32, 0)
+        return checkpoint.checkpoint_fixtures(self.ref, ckpt, "tiny", list(layers), list(dtypes), ids, how, 0, "t")
+
+    def test_params_are_the_checkpoints_tensors_bit_for_bit(self):
+        state = self.model.state_dict()
+        for fx in self.fixtures(self.folder):
+            index = json.loads(fx.attrs["provenance"])["checkpoint"]["layer_index"]
+            prefix = f"model.layers.{index}.seq_modeling_block."
+            params = {n[len("/params/"):]: t for n, t in fx.datasets.items() if n.startswith("/params/")}
+            self.assertEqual(set(params), {n[len(prefix):] for n in state if n.startswith(prefix)})
+            for name, tensor in params.items():
+                self.assertTrue(torch.equal(tensor, state[prefix + name]), name)
+
+    def test_the_input_is_what_the_model_fed_the_layer_and_the_output_its_answer(self):
+        ids = torch.randint(0, 32, (1, 20), generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            hidden = self.model.model.embed_tokens(ids)
+            decoder = self.model.model.layers[0]
+            expected_input = decoder.seq_norm(hidden)
+            expected_output = decoder.seq_modeling_block(hidden_states=expected_input,
+                                                         position_ids=torch.arange(20)[None])
+        fx = self.fixtures(self.folder, layers=(0,))[0]
+        self.assertTrue(torch.equal(fx.datasets["/inputs/hidden_states"], expected_input))
+        self.assertTrue(torch.equal(fx.datasets["/inputs/position_ids"], torch.arange(20)[None]))
+        self.assertTrue(torch.equal(fx.datasets["/outputs/output"], expected_output))
+        provenance = json.loads(fx.attrs["provenance"])["checkpoint"]
+        self.assertEqual(provenance["file"], "model.safetensors")
+        self.assertEqual(len(provenance["sha256"]), 64)
+
+    def test_a_torch_save_state_dict_gives_the_same_fixtures(self):
+        a, b = self.fixtures(self.folder), self.fixtures(self.state_file)
+        for x, y in zip(a, b):
+            self.assertEqual(set(x.datasets), set(y.datasets))
+            for name in x.datasets:
+                self.assertTrue(torch.equal(x.datasets[name], y.datasets[name]), name)
+
+    def test_low_precision_fixtures_carry_float64_twins(self):
+        fx = self.fixtures(self.folder, dtypes=(torch.bfloat16,), layers=(1,))[0]
+        self.assertEqual(fx.datasets["/outputs/output"].dtype, torch.bfloat16)
+        self.assertEqual(fx.datasets["/outputs/output_fp64"].dtype, torch.float64)
+
+    def test_a_checkpoint_that_does_not_fit_is_one_clear_error(self):
+        from tttref import checkpoint
+
+        broken = Path(self.tmp.name) / "broken" / "weights.pt"
+        broken.parent.mkdir(exist_ok=True)
+        state = dict(self.model.state_dict())
+        del state["model.layers.1.seq_modeling_block.W1"]
+        torch.save(state, broken)
+        (broken.parent / "config.json").write_text((self.folder / "config.json").read_text())
+        with self.assertRaisesRegex(checkpoint.CheckpointError, r"missing \['model.layers.1.seq_modeling_block.W1'\]"):
+            checkpoint.load_checkpoint(self.ref, broken)
+        with self.assertRaisesRegex(checkpoint.CheckpointError, "layer 5 is not in the checkpoint's 2 layers"):
+            self.fixtures(self.folder, layers=(5,))
 
 
 def main() -> int:

@@ -48,9 +48,10 @@ Run check(const std::vector<std::string>& args) {
   return ttt::testing::run_command_line(ttt::testing::check_command_line(TTT_HARNESS_EXECUTABLE, args));
 }
 
+// The stems of the .h5 files below `folder`, as check lists them (sub-folders searched).
 std::vector<std::string> h5_stems(const std::string& folder) {
   std::vector<std::string> stems;
-  for (const auto& e : fs::directory_iterator(folder)) {
+  for (const auto& e : fs::recursive_directory_iterator(folder)) {
     if (e.path().extension() == ".h5") stems.push_back(e.path().stem().string());
   }
   std::sort(stems.begin(), stems.end());

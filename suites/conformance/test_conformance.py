@@ -106,7 +106,7 @@ class ExamplePort(unittest.TestCase):
                 self.assertIn("ttt-harness check judges it", c["message"])
             else:
                 self.assertEqual(c["status"], "PASS", c["line"])
-        golden = [f for f in FIXTURES.glob("*.h5")]
+        golden = [f for f in FIXTURES.rglob("*.h5")]  # as conform lists them: the checkpoint/ ones too
         self.assertEqual(sum(1 for k in cases if not k.startswith("check/") and "/" not in k), len(golden))
         self.assertEqual(run.report["port"]["name"], "audio-ttt example port")
         self.assertEqual(run.report["port"]["version"], "1.0-test")

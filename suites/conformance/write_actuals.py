@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     module, factory = load_factory(args.port)
     wanted = set(filter(None, args.cases.split(",")))
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in sorted(args.golden.glob("*.h5")):
+    for path in sorted(args.golden.rglob("*.h5")):  # as judge lists the goldens: folders searched
         with h5py.File(path, "r") as golden:
             case = golden.attrs["case"]
             if wanted and case not in wanted:

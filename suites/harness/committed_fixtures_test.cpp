@@ -10,17 +10,22 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 namespace ttt::harness::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
+// Relative to fixtures/, sub-folders too (checkpoint/: the real-shape goldens, with their own
+// MANIFEST.json).
 std::vector<std::string> committed_fixtures() {
   std::vector<std::string> names;
   std::error_code error;
-  for (const auto& entry : fs::directory_iterator(TTT_FIXTURES_DIR, error)) {
-    if (entry.path().extension() == ".h5") names.push_back(entry.path().filename().string());
+  for (const auto& entry : fs::recursive_directory_iterator(TTT_FIXTURES_DIR, error)) {
+    if (entry.path().extension() == ".h5") {
+      names.push_back(fs::relative(entry.path(), TTT_FIXTURES_DIR).string());
+    }
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -45,10 +50,11 @@ TEST_P(CommittedFixture, LoadsValidatesAndMatchesTheManifest) {
     FAIL() << "ERROR " << e.file() << ": " << e.what();
   }
   EXPECT_NO_THROW(validate_fixture(fixture));
-  const auto manifest = read_manifest(TTT_FIXTURES_DIR);
-  ASSERT_TRUE(manifest.has_value()) << "fixtures/ has .h5 files but no MANIFEST.json";
+  const auto folder = fs::path(path).parent_path().string();
+  const auto manifest = read_manifest(folder);
+  ASSERT_TRUE(manifest.has_value()) << folder << " has .h5 files but no MANIFEST.json";
   EXPECT_EQ(verify_against_manifest(*manifest, path), "");
-  auto entry = manifest->entries.find(GetParam());
+  auto entry = manifest->entries.find(fs::path(path).filename().string());
   if (entry != manifest->entries.end() && !entry->second.case_id.empty()) {
     EXPECT_EQ(entry->second.case_id, fixture.case_id);
   }
@@ -59,14 +65,16 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, CommittedFixture, ::testing::ValuesIn(committ
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CommittedFixture);
 
 TEST(CommittedManifest, EveryEntryIsACommittedFile) {
-  const auto manifest = read_manifest(TTT_FIXTURES_DIR);
-  if (!manifest) {
-    if (committed_fixtures().empty()) GTEST_SKIP() << "no committed fixtures yet";
-    FAIL() << "fixtures/ has .h5 files but no MANIFEST.json";
-  }
-  for (const auto& [file, entry] : manifest->entries) {
-    EXPECT_TRUE(fs::is_regular_file(fs::path(TTT_FIXTURES_DIR) / file))
-        << file << " is listed in " << manifest->path << " but not committed";
+  std::set<std::string> folders;
+  for (const auto& name : committed_fixtures()) folders.insert((fs::path(TTT_FIXTURES_DIR) / name).parent_path().string());
+  if (folders.empty()) GTEST_SKIP() << "no committed fixtures yet";
+  for (const auto& folder : folders) {
+    const auto manifest = read_manifest(folder);
+    ASSERT_TRUE(manifest.has_value()) << folder << " has .h5 files but no MANIFEST.json";
+    for (const auto& [file, entry] : manifest->entries) {
+      EXPECT_TRUE(fs::is_regular_file(fs::path(folder) / file))
+          << file << " is listed in " << manifest->path << " but not committed";
+    }
   }
 }
 

@@ -26,7 +26,8 @@ const bool kOneThread = [] {
 
 std::vector<std::string> committed_fixtures() {
   std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(TTT_FIXTURES_DIR)) {
+  // Sub-folders too: fixtures/checkpoint/ holds the real-shape goldens from a checkpoint.
+  for (const auto& entry : fs::recursive_directory_iterator(TTT_FIXTURES_DIR)) {
     if (entry.path().extension() == ".h5") files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());
