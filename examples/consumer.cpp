@@ -4,16 +4,20 @@
 // It builds a TTT-Linear layer, runs a prefill, then the same tokens through a decode cache
 // one at a time, and checks that the two agree: prefill and decode are the same function of
 // the tokens. Exit 0 and one summary line when they do, 1 when they do not.
+//   consumer [CHECKPOINT.safetensors PREFIX]   with a checkpoint: its layer's weights first
+//   (ttt::load_state_dict, e.g. "model.layers.0.seq_modeling_block." of upstream's
+//   TTTForCausalLM with hidden_size 64 and 4 heads), else the layer's own initialisation.
 #include <ttt/ttt.h>
 
 #include <torch/torch.h>
 
 #include <cstdio>
 
-int main() {
+int main(int argc, char** argv) {
   torch::manual_seed(0);
   const int64_t batch = 2, length = 24, hidden = 64, heads = 4;
   auto layer = ttt::make_layer(ttt::LayerType::Linear, ttt::TTTOptions(hidden, heads).mini_batch_size(8));
+  if (argc == 3) ttt::load_state_dict(*layer, argv[1], argv[2]);  // a float32 checkpoint into the float32 layer
   layer->to(torch::kFloat64);  // float64: the two paths agree to rounding, not to a tolerance
   const auto x = torch::randn({batch, length, hidden}, torch::kFloat64);
   const auto positions = torch::arange(length, torch::kInt64).unsqueeze(0);
