@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <sstream>
 
 namespace ttt::checks {
@@ -233,6 +234,59 @@ CheckResult resumes_after_restore(const Factory& factory, const SaveCache& save)
               "plain, gate, share_qk)");
 }
 
+namespace {
+
+// Every option the layer says may change on a live module (check_inputs) takes effect on the
+// next call, as use_rope does (rope.LiveFlipTakesEffect): ttt_base_lr scales the inner
+// loop's learning rate, prefill_chunk_tokens how a long prefill is cut. Each, set on a live
+// layer, must give what a layer built with it gives on the same weights, bit for bit, and
+// setting it back must restore the output.
+CheckResult live_options_take_effect(const Factory& factory) {
+  struct Live {
+    std::string name;
+    std::function<void(ttt::TTTOptions&, bool)> set;  // false: as built, true: the other value
+    int64_t length;
+  };
+  const std::vector<Live> live{
+      {"ttt_base_lr", [](ttt::TTTOptions& o, bool other) { o.ttt_base_lr(other ? 0.3 : 1.0); }, 24},
+      {"prefill_chunk_tokens", [](ttt::TTTOptions& o, bool other) { o.prefill_chunk_tokens(other ? 16 : 0); }, 40},
+  };
+  std::string checked;
+  for (const auto type : types()) {
+    for (const auto& option : live) {
+      auto built = ttt::TTTOptions(32, 2).mini_batch_size(kK);
+      option.set(built, false);
+      auto other_options = built;
+      option.set(other_options, true);
+      auto layer = random_layer(factory, type, built, torch::kFloat64, 95);
+      auto fresh = factory(type, other_options);
+      fresh->to(torch::kFloat64);
+      copy_parameters(*layer, *fresh);
+      const auto x = random_hidden(2, option.length, 32, torch::kFloat64, 96);
+      const auto positions = positions_from(3, option.length);
+      c10::InferenceMode inference;
+      const auto before = layer->forward(x, positions);
+      option.set(layer->options, true);
+      const auto changed = layer->forward(x, positions);
+      const auto expected = fresh->forward(x, positions);
+      option.set(layer->options, false);
+      const auto restored = layer->forward(x, positions);
+      if (!torch::equal(changed, expected)) {
+        return fail(ttt::to_string(type) + ": " + option.name + " set on a live module does not give what a layer " +
+                    "built with it gives (rel diff " + std::to_string(testing::relative_difference(changed, expected)) +
+                    ")");
+      }
+      if (!torch::equal(restored, before)) {
+        return fail(ttt::to_string(type) + ": setting " + option.name + " back did not restore the output");
+      }
+      if (type == types().front()) checked += (checked.empty() ? "" : ", ") + option.name;
+    }
+  }
+  return pass("linear, mlp: " + checked + " set on a live module equal a layer built with them; set back, restored");
+}
+
+}  // namespace
+
 std::vector<Check> decode_checks() {
   return {
       {"decode", "DualFormEqualsPrimalForm", false, false, dual_equals_primal},
@@ -241,6 +295,7 @@ std::vector<Check> decode_checks() {
       {"decode", "RestoredCacheResumesIdentically", false, false,
        [](const Factory& f) { return resumes_after_restore(f, harness::save_cache); }},
       {"decode", "UnsupportedCallsAreRefused", false, false, refuses_unsupported_calls},
+      {"decode", "LiveOptionsTakeEffect", false, false, live_options_take_effect},
       {"decode", "DecodeGoldens", false, false,
        [](const Factory& f) {
          return golden_subset(f, [](const harness::Fixture& fx) { return fx.mode == "decode"; }, "decode");

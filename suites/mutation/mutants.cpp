@@ -243,6 +243,29 @@ class BF16NormStatistics : public Base {
   }
 };
 
+// A live option read once, at construction: ttt_base_lr set on a live module is ignored
+// (a port that folds the base learning rate into a buffer when it builds the layer).
+template <class Base>
+class BaseLrFixedAtConstruction : public Base {
+ public:
+  explicit BaseLrFixedAtConstruction(const ttt::TTTOptions& options)
+      : Base(options), built_lr_(options.ttt_base_lr()) {}
+
+ protected:
+  std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& inputs, int64_t mini_batch_size,
+                                                   const FastWeights& init, bool dual_form) override {
+    const double live = this->options.ttt_base_lr();
+    if (live == built_lr_ || live == 0) return Base::inner_loop(inputs, mini_batch_size, init, dual_form);
+    auto as_built = inputs;
+    as_built.ttt_lr_eta = inputs.ttt_lr_eta * (built_lr_ / live);
+    as_built.eta = inputs.eta * (built_lr_ / live);
+    return Base::inner_loop(as_built, mini_batch_size, init, dual_form);
+  }
+
+ private:
+  double built_lr_;
+};
+
 }  // namespace
 
 std::vector<Mutant> all_mutants() {
@@ -265,6 +288,8 @@ std::vector<Mutant> all_mutants() {
        factory_of<PrimalFormWithoutLearnedRate>()},
       {0, "PositionsRestartEachCall", "streaming positions restart at every call instead of counting on", "decode",
        factory_of<PositionsRestartEachCall>()},
+      {0, "BaseLrFixedAtConstruction", "ttt_base_lr set on a live module is ignored (read once when built)", "decode",
+       factory_of<BaseLrFixedAtConstruction>()},
       // Its outputs stay within the reference's own error (upstream's bfloat16 angles come from
       // an inv_freq rounded to bf16: rotated Q and K RMS 1.04-1.20 times the reference's,
       // docs/TOLERANCES.md); the bf16 goldens' verdict fails it on the layer's own table,
