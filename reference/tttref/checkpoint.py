@@ -21,7 +21,7 @@ from . import SCHEMA_VERSION
 from .fixture_io import Fixture
 from .layer import DTYPE_NAMES, LayerConfig
 from .manifest import sha256_file
-from .produce import provenance, reference_outputs
+from .produce import add_datasets, provenance, reference_outputs
 from .upstream import Reference
 
 # The state_dict prefix of layer N's TTT layer in TTTForCausalLM.
@@ -172,11 +172,6 @@ def checkpoint_fixtures(ref: Reference, ckpt: Checkpoint, name: str, layers: lis
                 "description": f"{name}: layer {index}'s TTT layer with the checkpoint's weights ({ckpt.weights.name}) "
                                f"on the input the model fed it for {L} tokens ({tokens_how}), in {dtype_name}",
             })
-            fixture.datasets.update({f"/params/{n}": t for n, t in params.items()})
-            fixture.datasets.update({f"/inputs/{n}": t for n, t in inputs.items()})
-            fixture.datasets.update({f"/{p}": t for p, t in computed.items()})
-            for path, tensor in fixture.datasets.items():
-                if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-                    raise CheckpointError(f"{case}: {path} is not finite")
+            add_datasets(fixture, params, inputs, computed)
             fixtures.append(fixture)
     return fixtures

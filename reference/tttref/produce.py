@@ -160,13 +160,18 @@ def produce(ref: Reference, case: Case, created_utc: str, rope_table: bool = Tru
         "provenance": json.dumps(provenance(ref, case.seed, created_utc)),
         "description": case.description,  # extension
     })
+    add_datasets(fixture, params, inputs, computed)
+    return fixture
+
+
+def add_datasets(fixture: Fixture, params: dict, inputs: dict, computed: dict) -> None:
+    """/params, /inputs and the computed datasets into `fixture`; every float one must be finite."""
     fixture.datasets.update({f"/params/{n}": t for n, t in params.items()})
     fixture.datasets.update({f"/inputs/{n}": t for n, t in inputs.items()})
     fixture.datasets.update({f"/{p}": t for p, t in computed.items()})
     for path, tensor in fixture.datasets.items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise RuntimeError(f"{case.case}: {path} is not finite")
-    return fixture
+            raise RuntimeError(f"{fixture.attrs['case']}: {path} is not finite")
 
 
 def write_cases(ref: Reference, cases, out_dir: Path, created_utc: str, quiet: bool = False,
