@@ -154,6 +154,47 @@ CheckResult goldens_within_reference_error(const Factory& factory) {
   return golden_subset(factory, [](const harness::Fixture& f) { return f.dtype == "bfloat16"; }, "bfloat16");
 }
 
+// bfloat16 decode with share_qk has no golden: the reference crashes on it (its cache keeps the
+// conv windows in float32, then multiplies them with bfloat16). It is judged against its own
+// float64 run instead: the same layer (parameters upcast exactly) on the same input upcast,
+// prompt then single tokens, by the reference-error rule with the bfloat16 *prefill*'s own
+// error against its float64 run as the reference error (that path has goldens:
+// linear_sqk4_gate_bf16_b2_l40_k8 and the sqk cases). A decode that loses its conv history,
+// or any error beyond what bfloat16 itself makes, exceeds it.
+CheckResult share_qk_decode_within_own_float64(const Factory& factory) {
+  constexpr int64_t kLength = 29, kPrompt = 13;
+  std::string detail;
+  for (const auto type : {ttt::LayerType::Linear, ttt::LayerType::MLP}) {
+    const auto options = ttt::TTTOptions(64, 4).mini_batch_size(8).share_qk(true).conv_kernel(3);
+    auto low = random_layer(factory, type, options, torch::kBFloat16, 53);
+    auto exact = factory(type, options);
+    testing::copy_parameters(*low, *exact);  // bf16 values into the float32 layer: exact
+    exact->to(torch::kFloat64);
+    const auto x = random_hidden(2, kLength, 64, torch::kBFloat16, 54);
+    const auto x64 = x.to(torch::kFloat64);
+    c10::InferenceMode inference;
+    const auto positions = positions_from(0, kLength);
+    const double prefill_err = (low->forward(x, positions).to(torch::kFloat64) - exact->forward(x64, positions))
+                                   .abs().max().item<double>();
+    const auto decode = [&](ttt::TTTBaseImpl& layer, const torch::Tensor& input) {
+      ttt::TTTCache cache(layer, 2);
+      std::vector<torch::Tensor> parts{ttt::forward_cached(layer, cache, input.slice(1, 0, kPrompt))};
+      for (int64_t t = kPrompt; t < kLength; ++t) parts.push_back(ttt::forward_cached(layer, cache, input.slice(1, t, t + 1)));
+      return torch::cat(parts, 1).to(torch::kFloat64);
+    };
+    const auto d_low = decode(*low, x), d_exact = decode(*exact, x64);
+    if (!torch::isfinite(d_low).all().item<bool>()) return fail(ttt::to_string(type) + ": bf16 share_qk decode is not finite");
+    const double err = (d_low - d_exact).abs().max().item<double>();
+    const double bound = 2 * prefill_err + kBF16UnitRoundoff * d_exact.abs().max().item<double>();
+    const auto figures = ttt::to_string(type) + ": max err " + std::to_string(err) + " <= " + std::to_string(bound) +
+                         " (2 x the prefill's own " + std::to_string(prefill_err) + " + 2^-8 x max|f64|)";
+    if (!(err <= bound)) return fail("bf16 share_qk decode against its own float64 run, " + figures + ": exceeded");
+    detail += (detail.empty() ? "" : "; ") + figures;
+  }
+  return pass("bf16 share_qk decode (prompt " + std::to_string(kPrompt) + ", then single tokens to " +
+              std::to_string(kLength) + ") against its own float64 run: " + detail);
+}
+
 }  // namespace
 
 std::vector<Check> bf16_checks() {
@@ -163,6 +204,7 @@ std::vector<Check> bf16_checks() {
       {"bf16", "ComplexFormulationAgrees", false, false, complex_formulation_agrees},
       {"bf16", "FixtureTensorsRoundTripBitExactly", false, false, fixture_round_trip_bit_exact},
       {"bf16", "GoldensWithinReferenceErrorBound", false, false, goldens_within_reference_error},
+      {"bf16", "ShareQkDecodeWithinItsOwnFloat64Run", false, false, share_qk_decode_within_own_float64},
   };
 }
 

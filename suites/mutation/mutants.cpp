@@ -243,6 +243,22 @@ class BF16NormStatistics : public Base {
   }
 };
 
+// bfloat16 share_qk decode that forgets the causal convolutions' history (a port's own bf16
+// decode path, the reference having none: each token convolved with zeros before it).
+template <class Base>
+class BF16ShareQkDecodeWithoutConvHistory : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> project_qkv(const torch::Tensor& hidden_states,
+                                                                      TTTCache* cache) override {
+    const bool forgets = cache != nullptr && cache->seqlen_offset() > 0 &&
+                         hidden_states.scalar_type() == torch::kBFloat16 && this->options.share_qk();
+    return Base::project_qkv(hidden_states, forgets ? nullptr : cache);
+  }
+};
+
 // A live option read once, at construction: ttt_base_lr set on a live module is ignored
 // (a port that folds the base learning rate into a buffer when it builds the layer).
 template <class Base>
@@ -288,6 +304,8 @@ std::vector<Mutant> all_mutants() {
        factory_of<PrimalFormWithoutLearnedRate>()},
       {0, "PositionsRestartEachCall", "streaming positions restart at every call instead of counting on", "decode",
        factory_of<PositionsRestartEachCall>()},
+      {0, "BF16ShareQkDecodeWithoutConvHistory", "bf16 share_qk decode convolves each token without its history",
+       "bf16", factory_of<BF16ShareQkDecodeWithoutConvHistory>()},
       {0, "BaseLrFixedAtConstruction", "ttt_base_lr set on a live module is ignored (read once when built)", "decode",
        factory_of<BaseLrFixedAtConstruction>()},
       // Its outputs stay within the reference's own error (upstream's bfloat16 angles come from
