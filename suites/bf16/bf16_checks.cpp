@@ -178,9 +178,7 @@ CheckResult share_qk_decode_within_own_float64(const Factory& factory) {
                                    .abs().max().item<double>();
     const auto decode = [&](ttt::TTTBaseImpl& layer, const torch::Tensor& input) {
       ttt::TTTCache cache(layer, 2);
-      std::vector<torch::Tensor> parts{ttt::forward_cached(layer, cache, input.slice(1, 0, kPrompt))};
-      for (int64_t t = kPrompt; t < kLength; ++t) parts.push_back(ttt::forward_cached(layer, cache, input.slice(1, t, t + 1)));
-      return torch::cat(parts, 1).to(torch::kFloat64);
+      return testing::prefill_then_tokens(layer, input, kPrompt, cache).to(torch::kFloat64);
     };
     const auto d_low = decode(*low, x), d_exact = decode(*exact, x64);
     if (!torch::isfinite(d_low).all().item<bool>()) return fail(ttt::to_string(type) + ": bf16 share_qk decode is not finite");

@@ -23,6 +23,7 @@ namespace {
 
 using testing::copy_parameters;
 using testing::positions_from;
+using testing::prefill_then_tokens;
 using testing::random_hidden;
 using testing::random_layer;
 
@@ -55,13 +56,6 @@ harness::Comparison same(const std::string& what, const torch::Tensor& actual, c
 }
 
 std::string label(ttt::LayerType type, const Variant& v) { return ttt::to_string(type) + "/" + v.name; }
-
-// Feeds `x` through a fresh cache: a prefill of `prompt` tokens, then one token at a time.
-torch::Tensor prefill_then_tokens(ttt::TTTBaseImpl& layer, const torch::Tensor& x, int64_t prompt, ttt::TTTCache& cache) {
-  std::vector<torch::Tensor> parts{ttt::forward_cached(layer, cache, x.slice(1, 0, prompt))};
-  for (int64_t t = prompt; t < x.size(1); ++t) parts.push_back(ttt::forward_cached(layer, cache, x.slice(1, t, t + 1)));
-  return torch::cat(parts, 1);
-}
 
 CheckResult dual_equals_primal(const Factory& factory) {
   std::ostringstream detail;

@@ -73,5 +73,11 @@ void copy_parameters(const ttt::TTTBaseImpl& from, ttt::TTTBaseImpl& to) {
   for (auto& param : to.named_parameters()) param.value().copy_(source[param.key()]);
 }
 
+torch::Tensor prefill_then_tokens(ttt::TTTBaseImpl& layer, const torch::Tensor& x, int64_t prompt, ttt::TTTCache& cache) {
+  std::vector<torch::Tensor> parts{ttt::forward_cached(layer, cache, x.slice(1, 0, prompt))};
+  for (int64_t t = prompt; t < x.size(1); ++t) parts.push_back(ttt::forward_cached(layer, cache, x.slice(1, t, t + 1)));
+  return torch::cat(parts, 1);
+}
+
 
 }  // namespace ttt::testing

@@ -33,6 +33,10 @@ using harness::random_layer;
 // Copies every parameter of `from` into `to` by name (same options).
 void copy_parameters(const ttt::TTTBaseImpl& from, ttt::TTTBaseImpl& to);
 
+// Feeds `x` through `cache`: a prefill of `prompt` tokens, then one token at a time; the
+// outputs concatenated, [B, L, C].
+torch::Tensor prefill_then_tokens(ttt::TTTBaseImpl& layer, const torch::Tensor& x, int64_t prompt, ttt::TTTCache& cache);
+
 // max|a - b| / max|b| in float64 (harness/runner/compare.h).
 using harness::relative_difference;
 
