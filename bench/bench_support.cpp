@@ -8,8 +8,18 @@
 
 namespace ttt::bench {
 
+namespace {
+bool& fused_cpu_scan_setting() {
+  static bool fused = true;
+  return fused;
+}
+}  // namespace
+
+void set_fused_cpu_scan(bool fused) { fused_cpu_scan_setting() = fused; }
+
 TTTOptions model_125m_options() {
-  return TTTOptions(768, 12).mini_batch_size(16).rope_theta(10000.0).ttt_base_lr(1.0);
+  return TTTOptions(768, 12).mini_batch_size(16).rope_theta(10000.0).ttt_base_lr(1.0).fused_cpu_scan(
+      fused_cpu_scan_setting());
 }
 
 std::shared_ptr<TTTBaseImpl> random_layer(LayerType type, const TTTOptions& options, torch::ScalarType dtype,

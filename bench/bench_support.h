@@ -17,6 +17,10 @@ namespace ttt::bench {
 // The TTT layer of the 125M model (ttt-lm-pytorch TTT_STANDARD_CONFIGS["125m"]): hidden 768,
 // 12 heads (head_dim 64), mini-batch 16, rope_theta 10000, no gate, no shared Q/K.
 TTTOptions model_125m_options();
+// Whether model_125m_options() keeps the fused CPU scan (TTTOptions::fused_cpu_scan, the
+// default) or sends every call down the ATen path (ttt-bench --ttt_aten_scan: the same
+// binary's "before", for a before/after table in one run).
+void set_fused_cpu_scan(bool fused);
 
 // The production layer with every parameter moved off its default initialisation, by the
 // suites' rules (harness/layer_io/random_layers.h), on `device` in `dtype`.

@@ -88,6 +88,8 @@ def parse_args(argv):
     p.add_argument("--reference-memory", action="store_true",
                    help="probe the reference's memory in --quick mode too (always done otherwise)")
     p.add_argument("--no-cuda", action="store_true", help="CPU cases only, even with a GPU")
+    p.add_argument("--aten-scan", action="store_true",
+                   help="the C++ layer on its ATen path instead of the fused CPU scan (TTTOptions::fused_cpu_scan)")
     p.add_argument("--glibc-malloc-defaults", action="store_true",
                    help="time with glibc's default mmap and trim thresholds (default: both sides keep freed memory)")
     p.add_argument("--reference", default=None, help="upstream checkout or bare git directory (see reference/README.md)")
@@ -180,6 +182,8 @@ def run_cpp(binary: Path, args, threads: int, workdir: Path, long: bool = False)
         cmd.append(f"--benchmark_filter={args.filter}")
     if args.no_cuda:
         cmd.append("--ttt_no_cuda")
+    if args.aten_scan:
+        cmd.append("--ttt_aten_scan")
     log(f"bench/run: C++, {threads} thread(s): {' '.join(cmd)}")
     subprocess.run(cmd, cwd=ROOT, env=thread_env(threads, not args.glibc_malloc_defaults), check=True,
                    stdout=sys.stderr)
@@ -321,6 +325,8 @@ def run_memory(binary: Path, args, threads: int, with_reference: bool) -> list[d
                 spec = f"{layer_type}:{length}"
                 if impl == "cpp":
                     cmd = [str(binary), f"--ttt_threads={threads}", f"--ttt_peak_rss={spec}"]
+                    if args.aten_scan:
+                        cmd.append("--ttt_aten_scan")
                 else:
                     cmd = [reference_python(), str(ROOT / "reference" / "bench_reference.py"),
                            f"--threads={threads}", f"--peak-rss={spec}"]
@@ -653,6 +659,7 @@ def main(argv=None) -> int:
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
         "malloc_env": {} if args.glibc_malloc_defaults else RETAIN_FREED_MEMORY,
         "quick": args.quick,
+        "cpp_inner_scan": "aten" if args.aten_scan else "fused",
         "repetitions": args.repetitions,
         "min_time_s": args.min_time,
         "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"),

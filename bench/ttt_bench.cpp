@@ -27,6 +27,7 @@
 //   --ttt_profile=TYPE:L       where one prefill spends its time (stages, ATen ops), exit
 //   --ttt_profile=TYPE:decode[P][xB]  the same for decode after a P-token prompt, B rows (default 2048, 1)
 //   --ttt_profile_repeats=N    runs the profile takes the median of, default 5
+//   --ttt_aten_scan            every layer on the ATen path (TTTOptions::fused_cpu_scan false)
 
 #include "bench/bench_support.h"
 #include "bench/flops.h"
@@ -90,6 +91,8 @@ Settings parse_settings(int& argc, char** argv) {
   app.add_option("--ttt_decode_batches", s.decode_batches, "decode batch sizes, comma-separated")
       ->delimiter(',')
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  app.add_flag_callback("--ttt_aten_scan", [] { set_fused_cpu_scan(false); },
+                        "every layer on the ATen path, not the fused CPU scan (the before of a before/after)");
   app.add_flag_callback("--ttt_no_cuda", [&] { s.cuda = false; }, "do not register CUDA cases even when a GPU is there");
   app.add_option("--ttt_fixtures", s.fixtures, "fixtures for the check case")->check(CLI::ExistingDirectory);
   app.add_flag("--ttt_environment", s.environment, "print the environment JSON and exit");

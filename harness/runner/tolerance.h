@@ -42,4 +42,9 @@ Tolerance layer_rope_table_tolerance();
 // result allow (<= 1; a port property; see runner.cpp).
 Tolerance layer_norm_statistics_tolerance();
 
+// The layer's fused CPU scan against its own ATen path on the same inputs (the same
+// algorithm, sums regrouped): float64 relative, float32 by the reference-error rule with the
+// ATen path's float32 run as the reference and its float64 run as truth.
+Tolerance fused_scan_tolerance(const std::string& dtype);
+
 }  // namespace ttt::harness

@@ -1,4 +1,5 @@
 #include "suites/golden/golden_checks.h"
+#include "suites/golden/fused_scan_check.h"
 
 #include "suites/support/test_support.h"
 
@@ -39,7 +40,8 @@ std::vector<Check> golden_checks() {
   // run the same goldens against a broken layer.
   return {{"golden", "AllFixtures", false, false, [](const Factory& factory) {
              return golden_subset(factory, [](const harness::Fixture&) { return true; }, "any");
-           }}};
+           }},
+          {"golden", "FusedScanMatchesAtenPath", false, false, fused_scan_matches_aten_path}};
 }
 
 }  // namespace ttt::checks

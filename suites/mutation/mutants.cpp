@@ -1,5 +1,7 @@
 #include "suites/mutation/mutants.h"
 
+#include "fused/dual_scan.h"  // ttt/src: the fused scan's stages, to plant a bug in one
+
 namespace ttt::mutation {
 namespace {
 
@@ -208,6 +210,32 @@ class OneHeadScaled : public Base {
   }
 };
 
+// The fused CPU scan's attention term without its causal mask: in every mini-batch a token
+// learns from the gradients of the tokens after it too. The ATen path, which float32/float64
+// CPU calls no longer take, stays correct, so only a check of the fused pass can see it.
+struct StepsWithoutCausalMask : detail::fused::DefaultSteps {
+  template <class T>
+  static void attention(T* A, const T* eta, int64_t K) {
+    for (int64_t i = 0; i < K * K; ++i) A[i] = eta[i] * A[i] + eta[i];
+  }
+};
+
+template <class Base>
+class FusedScanSeesFutureTokens : public Base {
+ public:
+  using Base::Base;
+
+ protected:
+  std::pair<torch::Tensor, FastWeights> inner_loop(const MiniBatchInputs& in, int64_t mini_batch_size,
+                                                   const FastWeights& init, bool dual_form) override {
+    if (!dual_form || !this->options.fused_cpu_scan() || !detail::fused::serves(in, init)) {
+      return Base::inner_loop(in, mini_batch_size, init, dual_form);
+    }
+    return detail::fused::dual_scan_with<StepsWithoutCausalMask>(this->layer_type(), in, init, this->ttt_norm_weight,
+                                                                 this->ttt_norm_bias);
+  }
+};
+
 // A prefill in chunks (TTTOptions::prefill_chunk_tokens) where every chunk's inner loop
 // starts from the layer's initial fast weights instead of those the previous chunk ended with.
 template <class Base>
@@ -318,6 +346,8 @@ std::vector<Mutant> all_mutants() {
        /*fails_bf16_goldens=*/true},
       {0, "ChunksRestartFastWeights", "a chunked prefill restarts every chunk from the initial fast weights", "long",
        factory_of<ChunksRestartFastWeights>()},
+      {0, "FusedScanSeesFutureTokens", "the fused CPU scan's attention term without its causal mask", "golden",
+       factory_of<FusedScanSeesFutureTokens>()},
       {0, "BF16NormStatistics", "the inner layer norm's mean and variance accumulated in bfloat16", "bf16",
        factory_of<BF16NormStatistics>(), /*fails_bf16_goldens=*/true},
   };

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <set>
@@ -55,6 +56,24 @@ TEST(MutationControl, ProductionLayerPassesEveryCheck) {
     const auto result = checks::run_check(check, harness::production_layers());
     EXPECT_TRUE(result.passed || result.skipped) << check.suite << "." << check.name << ": " << result.detail;
   }
+}
+
+// The fused scan's check itself (not only the goldens beside it) must reject a fused pass
+// with a planted bug, which the ATen path it is held to does not have.
+TEST(FusedScanMutant, FailsTheFusedScanCheck) {
+  const auto mutants = all_mutants();
+  const auto mutant = std::find_if(mutants.begin(), mutants.end(),
+                                   [](const Mutant& m) { return m.name == "FusedScanSeesFutureTokens"; });
+  ASSERT_NE(mutant, mutants.end());
+  for (const auto& check : checks::checks_of("golden", false)) {
+    if (check.name != "FusedScanMatchesAtenPath") continue;
+    const auto result = checks::run_check(check, mutant->factory);
+    std::cout << "FusedScanSeesFutureTokens against golden.FusedScanMatchesAtenPath: " << result.detail.substr(0, 600)
+              << std::endl;
+    EXPECT_FALSE(result.passed || result.skipped) << result.detail;
+    return;
+  }
+  FAIL() << "no check golden.FusedScanMatchesAtenPath";
 }
 
 std::string mutant_name(const ::testing::TestParamInfo<Mutant>& info) { return info.param.name; }

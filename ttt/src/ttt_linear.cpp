@@ -1,6 +1,7 @@
 // TTT-Linear: the inner model is one linear map per head, f -> f.
 #include <ttt/layer.h>
 
+#include "fused/dual_scan.h"
 #include "inner_loop_terms.h"
 
 namespace ttt {
@@ -21,6 +22,10 @@ std::pair<torch::Tensor, FastWeights> TTTLinearImpl::inner_loop(const MiniBatchI
   const auto B = in.XV.size(0);
   const auto H = in.XV.size(1);
   const auto N = in.XV.size(2);
+  if (dual_form && options.fused_cpu_scan() && detail::fused::serves(in, init)) {
+    return detail::fused::dual_scan(LayerType::Linear, in, init, ttt_norm_weight, ttt_norm_bias);
+  }
+  // The ATen path: bfloat16, CUDA, autograd, the primal form (and the fused pass's reference).
   const auto [ln_weight, ln_bias] = ttt_norm_params();
   const detail::NormStatistics statistics = [this](const torch::Tensor& x) { return norm_statistics(x); };
 

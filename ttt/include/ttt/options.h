@@ -40,6 +40,12 @@ struct TTTOptions {
   // a multiple of mini_batch_size (at least one mini-batch); 0: the whole sequence at once.
   // Not used with share_qk (its causal convolutions would need the previous chunk's inputs).
   TORCH_ARG(int64_t, prefill_chunk_tokens) = 2048;
+  // How, not what: the dual form of float32/float64 CPU calls that record no gradient runs
+  // as one fused pass per (batch row, head) over raw BLAS products (ttt/src/fused/), the
+  // others on ATen operators. false keeps every call on the ATen path, the reference the
+  // fused pass is tested against; the two agree to about 1e-15 in float64. May be flipped
+  // on a live module.
+  TORCH_ARG(bool, fused_cpu_scan) = true;
 
  public:  // TORCH_ARG leaves the section private
   int64_t head_dim() const { return hidden_size_ / num_attention_heads_; }

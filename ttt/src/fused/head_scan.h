@@ -1,0 +1,184 @@
+#pragma once
+// The dual form of one (batch row, head) over all its mini-batches, on raw pointers: what
+// ttt_linear.cpp / ttt_mlp.cpp compute with about 30 ATen calls per mini-batch on
+// [B, H, K, f] tensors, here as a handful of BLAS products on [K, f] tiles and loops over
+// rows, with no allocation inside the scan. Heads are independent from the first mini-batch
+// to the last (their fast weights never mix), so the caller runs them side by side.
+//
+// Steps: the stages a test may replace to plant a bug in this pass (suites/mutation); the
+// layer uses DefaultSteps.
+
+#include "row_math.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace ttt::detail::fused {
+
+// Rows of one head: row t at ptr + t * stride, features contiguous.
+template <class T>
+struct HeadRows {
+  const T* ptr;
+  int64_t stride;
+  const T* row(int64_t t) const { return ptr + t * stride; }
+};
+
+// One head's view of the scan: its inputs, its carried weights (updated in place) and where
+// its output rows go. Sizes: K tokens per mini-batch, N mini-batches, f features, F the MLP's
+// hidden width (0 for TTT-Linear).
+template <class T>
+struct HeadScan {
+  int64_t N, K, f, F;
+  HeadRows<T> xq, xk, xv;          // N * K rows each
+  const T* eta;                    // [N, K, K], token_eta[t] * ttt_lr_eta[s] at [n, t, s]
+  const T* gamma;                  // [f] the inner layer norm
+  const T* beta;                   // [f]
+  T *W1, *b1, *W2, *b2;            // [f, F or f], [F or f], [F, f], [f]
+  T* out;                          // N * K rows of out_stride
+  int64_t out_stride;
+};
+
+struct DefaultSteps {
+  // attn = eta * tril(A) + tril(eta) in place over A [K, K] (A = XQ X^T of the mini-batch):
+  // token t learns from the gradients of tokens s <= t only.
+  template <class T>
+  static void attention(T* A, const T* eta, int64_t K) {
+    for (int64_t t = 0; t < K; ++t) {
+      for (int64_t s = 0; s <= t; ++s) A[t * K + s] = eta[t * K + s] * A[t * K + s] + eta[t * K + s];
+      for (int64_t s = t + 1; s < K; ++s) A[t * K + s] = 0;
+    }
+  }
+};
+
+// Scratch of one scan, sized once for all its mini-batches and heads.
+template <class T>
+struct Workspace {
+  explicit Workspace(int64_t K, int64_t f, int64_t F) {
+    const int64_t w = std::max(f, F);
+    for (auto* v : {&z1, &z1_bar, &x2, &grad1, &scaled}) v->resize(K * w);
+    for (auto* v : {&z2, &grad2, &z2_bar}) v->resize(K * f);
+    attn.resize(K * K);
+    row.resize(K * w);
+  }
+  std::vector<T> z1, z1_bar, x2, grad1, scaled, z2, grad2, z2_bar, attn, row;
+};
+
+// rows of `dst` [K, n] = bias [n]
+template <class T>
+inline void fill_rows(T* dst, const T* bias, int64_t K, int64_t n) {
+  for (int64_t t = 0; t < K; ++t) std::copy(bias, bias + n, dst + t * n);
+}
+
+// bias [n] -= sum_s last_eta[s] grad[s, :] (the bias update of the dual form)
+template <class T>
+inline void update_bias(T* bias, const T* last_eta, const T* grad, int64_t K, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    T acc = 0;
+    for (int64_t s = 0; s < K; ++s) acc += last_eta[s] * grad[s * n + j];
+    bias[j] -= acc;
+  }
+}
+
+// scaled [K, n] = last_eta[s] * x[s, :] (rows of stride ldx)
+template <class T>
+inline void scale_rows(T* scaled, const T* last_eta, const T* x, int64_t ldx, int64_t K, int64_t n) {
+  for (int64_t s = 0; s < K; ++s) {
+    for (int64_t j = 0; j < n; ++j) scaled[s * n + j] = last_eta[s] * x[s * ldx + j];
+  }
+}
+
+// TTT-Linear: Z1 = X1 W1 + b1, its gradient through the fused layer norm and L2 loss,
+// Z1_bar = XQ W1 + b1 - attn grad, W1 and b1 stepped by the last token's row of eta, and the
+// output XQ + LN(Z1_bar).
+template <class T, class Steps = DefaultSteps>
+void linear_head_scan(const HeadScan<T>& s, Workspace<T>& ws) {
+  const int64_t K = s.K, f = s.f;
+  for (int64_t n = 0; n < s.N; ++n) {
+    const T* xq = s.xq.row(n * K);
+    const T* xk = s.xk.row(n * K);
+    const T* xv = s.xv.row(n * K);
+    const T* eta = s.eta + n * K * K;
+    const T* last_eta = eta + (K - 1) * K;
+    T *z1 = ws.z1.data(), *grad = ws.grad1.data(), *z_bar = ws.z1_bar.data(), *attn = ws.attn.data();
+
+    fill_rows(z1, s.b1, K, f);
+    gemm(false, false, K, f, f, T(1), xk, s.xk.stride, s.W1, f, T(1), z1, f);
+    for (int64_t t = 0; t < K; ++t) {
+      ln_fused_l2_bwd_row(z1 + t * f, xv + t * s.xv.stride, xk + t * s.xk.stride, s.gamma, s.beta, grad + t * f,
+                          ws.row.data(), f);
+    }
+    gemm(false, true, K, K, f, T(1), xq, s.xq.stride, xk, s.xk.stride, T(0), attn, K);
+    Steps::attention(attn, eta, K);
+    fill_rows(z_bar, s.b1, K, f);
+    gemm(false, false, K, f, f, T(1), xq, s.xq.stride, s.W1, f, T(1), z_bar, f);
+    gemm(false, false, K, f, K, T(-1), attn, K, grad, f, T(1), z_bar, f);
+
+    scale_rows(ws.scaled.data(), last_eta, xk, s.xk.stride, K, f);
+    gemm(true, false, f, f, K, T(-1), ws.scaled.data(), f, grad, f, T(1), s.W1, f);
+    update_bias(s.b1, last_eta, grad, K, f);
+
+    for (int64_t t = 0; t < K; ++t) {
+      ln_fwd_row(z_bar + t * f, s.gamma, s.beta, xq + t * s.xq.stride, s.out + (n * K + t) * s.out_stride,
+                 ws.row.data(), f);
+    }
+  }
+}
+
+// TTT-MLP: X1 -> Z1 = X1 W1 + b1 -> X2 = gelu(Z1) -> Z2 = X2 W2 + b2; the gradients of Z2
+// (fused layer norm and L2 loss) and Z1 (through W2 and gelu_bwd); each layer's Z_bar with its
+// own attention term; the four updates; the output XQ + LN(Z2_bar).
+template <class T, class Steps = DefaultSteps>
+void mlp_head_scan(const HeadScan<T>& s, Workspace<T>& ws) {
+  const int64_t K = s.K, f = s.f, F = s.F;
+  for (int64_t n = 0; n < s.N; ++n) {
+    const T* xq = s.xq.row(n * K);
+    const T* xk = s.xk.row(n * K);
+    const T* xv = s.xv.row(n * K);
+    const T* eta = s.eta + n * K * K;
+    const T* last_eta = eta + (K - 1) * K;
+    T *z1 = ws.z1.data(), *x2 = ws.x2.data(), *z2 = ws.z2.data(), *grad1 = ws.grad1.data(),
+      *grad2 = ws.grad2.data(), *z1_bar = ws.z1_bar.data(), *z2_bar = ws.z2_bar.data(), *attn = ws.attn.data(),
+      *scratch = ws.scaled.data();
+
+    fill_rows(z1, s.b1, K, F);
+    gemm(false, false, K, F, f, T(1), xk, s.xk.stride, s.W1, F, T(1), z1, F);
+    gelu_n(z1, x2, scratch, K * F);
+    fill_rows(z2, s.b2, K, f);
+    gemm(false, false, K, f, F, T(1), x2, F, s.W2, f, T(1), z2, f);
+    for (int64_t t = 0; t < K; ++t) {
+      ln_fused_l2_bwd_row(z2 + t * f, xv + t * s.xv.stride, xk + t * s.xk.stride, s.gamma, s.beta, grad2 + t * f,
+                          ws.row.data(), f);
+    }
+    gemm(false, true, K, F, f, T(1), grad2, f, s.W2, f, T(0), grad1, F);
+    mul_gelu_bwd_n(z1, grad1, scratch, K * F);
+
+    gemm(false, true, K, K, f, T(1), xq, s.xq.stride, xk, s.xk.stride, T(0), attn, K);
+    Steps::attention(attn, eta, K);
+    fill_rows(z1_bar, s.b1, K, F);
+    gemm(false, false, K, F, f, T(1), xq, s.xq.stride, s.W1, F, T(1), z1_bar, F);
+    gemm(false, false, K, F, K, T(-1), attn, K, grad1, F, T(1), z1_bar, F);
+    T* x2_bar = z1_bar;  // gelu in place: Z1_bar is not read again
+    gelu_n(z1_bar, x2_bar, scratch, K * F);
+
+    gemm(false, true, K, K, F, T(1), x2_bar, F, x2, F, T(0), attn, K);
+    Steps::attention(attn, eta, K);
+    fill_rows(z2_bar, s.b2, K, f);
+    gemm(false, false, K, f, F, T(1), x2_bar, F, s.W2, f, T(1), z2_bar, f);
+    gemm(false, false, K, f, K, T(-1), attn, K, grad2, f, T(1), z2_bar, f);
+
+    scale_rows(scratch, last_eta, xk, s.xk.stride, K, f);
+    gemm(true, false, f, F, K, T(-1), scratch, f, grad1, F, T(1), s.W1, F);
+    update_bias(s.b1, last_eta, grad1, K, F);
+    scale_rows(scratch, last_eta, x2, F, K, F);
+    gemm(true, false, F, f, K, T(-1), scratch, F, grad2, f, T(1), s.W2, f);
+    update_bias(s.b2, last_eta, grad2, K, f);
+
+    for (int64_t t = 0; t < K; ++t) {
+      ln_fwd_row(z2_bar + t * f, s.gamma, s.beta, xq + t * s.xq.stride, s.out + (n * K + t) * s.out_stride,
+                 ws.row.data(), f);
+    }
+  }
+}
+
+}  // namespace ttt::detail::fused
