@@ -56,13 +56,26 @@ template <class T>
 struct Workspace {
   explicit Workspace(int64_t K, int64_t f, int64_t F) {
     const int64_t w = std::max(f, F);
-    for (auto* v : {&z1, &z1_bar, &x2, &grad1, &scaled}) v->resize(K * w);
+    z1.resize(2 * K * w);  // Z1 and Z1_bar, one product (stacked_rows)
+    qk.resize(2 * K * f);
+    for (auto* v : {&x2, &grad1, &scaled}) v->resize(K * w);
     for (auto* v : {&z2, &grad2, &z2_bar}) v->resize(K * f);
     attn.resize(K * K);
     row.resize(K * w);
   }
-  std::vector<T> z1, z1_bar, x2, grad1, scaled, z2, grad2, z2_bar, attn, row;
+  std::vector<T> z1, qk, x2, grad1, scaled, z2, grad2, z2_bar, attn, row;
 };
+
+// qk [2K, f] = the mini-batch's K rows of XK, then its K rows of XQ, contiguous: both are
+// multiplied by the same W1, so X1 W1 and XQ W1 are one product of 2K rows (one call, W1
+// packed once), and XQ X1^T reads both from there.
+template <class T>
+inline void stacked_rows(T* qk, const T* xk, int64_t ldk, const T* xq, int64_t ldq, int64_t K, int64_t f) {
+  for (int64_t t = 0; t < K; ++t) {
+    std::copy(xk + t * ldk, xk + t * ldk + f, qk + t * f);
+    std::copy(xq + t * ldq, xq + t * ldq + f, qk + (K + t) * f);
+  }
+}
 
 // rows of `dst` [K, n] = bias [n]
 template <class T>
@@ -100,21 +113,21 @@ void linear_head_scan(const HeadScan<T>& s, Workspace<T>& ws) {
     const T* xv = s.xv.row(n * K);
     const T* eta = s.eta + n * K * K;
     const T* last_eta = eta + (K - 1) * K;
-    T *z1 = ws.z1.data(), *grad = ws.grad1.data(), *z_bar = ws.z1_bar.data(), *attn = ws.attn.data();
+    T *z1 = ws.z1.data(), *z_bar = z1 + K * f, *grad = ws.grad1.data(), *attn = ws.attn.data();
+    T *x1 = ws.qk.data(), *q = x1 + K * f;
 
-    fill_rows(z1, s.b1, K, f);
-    gemm(false, false, K, f, f, T(1), xk, s.xk.stride, s.W1, f, T(1), z1, f);
+    stacked_rows(x1, xk, s.xk.stride, xq, s.xq.stride, K, f);
+    fill_rows(z1, s.b1, 2 * K, f);
+    gemm(false, false, 2 * K, f, f, T(1), x1, f, s.W1, f, T(1), z1, f);  // Z1, then XQ W1 + b1
     for (int64_t t = 0; t < K; ++t) {
-      ln_fused_l2_bwd_row(z1 + t * f, xv + t * s.xv.stride, xk + t * s.xk.stride, s.gamma, s.beta, grad + t * f,
+      ln_fused_l2_bwd_row(z1 + t * f, xv + t * s.xv.stride, x1 + t * f, s.gamma, s.beta, grad + t * f,
                           ws.row.data(), f);
     }
-    gemm(false, true, K, K, f, T(1), xq, s.xq.stride, xk, s.xk.stride, T(0), attn, K);
+    gemm(false, true, K, K, f, T(1), q, f, x1, f, T(0), attn, K);
     Steps::attention(attn, eta, K);
-    fill_rows(z_bar, s.b1, K, f);
-    gemm(false, false, K, f, f, T(1), xq, s.xq.stride, s.W1, f, T(1), z_bar, f);
     gemm(false, false, K, f, K, T(-1), attn, K, grad, f, T(1), z_bar, f);
 
-    scale_rows(ws.scaled.data(), last_eta, xk, s.xk.stride, K, f);
+    scale_rows(ws.scaled.data(), last_eta, x1, f, K, f);
     gemm(true, false, f, f, K, T(-1), ws.scaled.data(), f, grad, f, T(1), s.W1, f);
     update_bias(s.b1, last_eta, grad, K, f);
 
@@ -137,26 +150,26 @@ void mlp_head_scan(const HeadScan<T>& s, Workspace<T>& ws) {
     const T* xv = s.xv.row(n * K);
     const T* eta = s.eta + n * K * K;
     const T* last_eta = eta + (K - 1) * K;
-    T *z1 = ws.z1.data(), *x2 = ws.x2.data(), *z2 = ws.z2.data(), *grad1 = ws.grad1.data(),
-      *grad2 = ws.grad2.data(), *z1_bar = ws.z1_bar.data(), *z2_bar = ws.z2_bar.data(), *attn = ws.attn.data(),
+    T *z1 = ws.z1.data(), *z1_bar = z1 + K * F, *x2 = ws.x2.data(), *z2 = ws.z2.data(),
+      *grad1 = ws.grad1.data(), *grad2 = ws.grad2.data(), *z2_bar = ws.z2_bar.data(), *attn = ws.attn.data(),
       *scratch = ws.scaled.data();
+    T *x1 = ws.qk.data(), *q = x1 + K * f;
 
-    fill_rows(z1, s.b1, K, F);
-    gemm(false, false, K, F, f, T(1), xk, s.xk.stride, s.W1, F, T(1), z1, F);
+    stacked_rows(x1, xk, s.xk.stride, xq, s.xq.stride, K, f);
+    fill_rows(z1, s.b1, 2 * K, F);
+    gemm(false, false, 2 * K, F, f, T(1), x1, f, s.W1, F, T(1), z1, F);  // Z1, then XQ W1 + b1
     gelu_n(z1, x2, scratch, K * F);
     fill_rows(z2, s.b2, K, f);
     gemm(false, false, K, f, F, T(1), x2, F, s.W2, f, T(1), z2, f);
     for (int64_t t = 0; t < K; ++t) {
-      ln_fused_l2_bwd_row(z2 + t * f, xv + t * s.xv.stride, xk + t * s.xk.stride, s.gamma, s.beta, grad2 + t * f,
+      ln_fused_l2_bwd_row(z2 + t * f, xv + t * s.xv.stride, x1 + t * f, s.gamma, s.beta, grad2 + t * f,
                           ws.row.data(), f);
     }
     gemm(false, true, K, F, f, T(1), grad2, f, s.W2, f, T(0), grad1, F);
     mul_gelu_bwd_n(z1, grad1, scratch, K * F);
 
-    gemm(false, true, K, K, f, T(1), xq, s.xq.stride, xk, s.xk.stride, T(0), attn, K);
+    gemm(false, true, K, K, f, T(1), q, f, x1, f, T(0), attn, K);
     Steps::attention(attn, eta, K);
-    fill_rows(z1_bar, s.b1, K, F);
-    gemm(false, false, K, F, f, T(1), xq, s.xq.stride, s.W1, F, T(1), z1_bar, F);
     gemm(false, false, K, F, K, T(-1), attn, K, grad1, F, T(1), z1_bar, F);
     T* x2_bar = z1_bar;  // gelu in place: Z1_bar is not read again
     gelu_n(z1_bar, x2_bar, scratch, K * F);
@@ -167,7 +180,7 @@ void mlp_head_scan(const HeadScan<T>& s, Workspace<T>& ws) {
     gemm(false, false, K, f, F, T(1), x2_bar, F, s.W2, f, T(1), z2_bar, f);
     gemm(false, false, K, f, K, T(-1), attn, K, grad2, f, T(1), z2_bar, f);
 
-    scale_rows(scratch, last_eta, xk, s.xk.stride, K, f);
+    scale_rows(scratch, last_eta, x1, f, K, f);
     gemm(true, false, f, F, K, T(-1), scratch, f, grad1, F, T(1), s.W1, F);
     update_bias(s.b1, last_eta, grad1, K, F);
     scale_rows(scratch, last_eta, x2, F, K, F);
