@@ -183,6 +183,14 @@ class MatrixCoverageTest(unittest.TestCase):
         self.assertEqual(k1, ["linear_decode_f64_p6_t5_k1", "linear_rope_f64_b2_l21_k1",
                               "mlp_rope_f64_b2_l13_k1"])
 
+    def test_nightly_cases_are_not_in_the_matrix(self):
+        matrix = cases.by_name()
+        nightly = cases.by_name(nightly=True)
+        self.assertEqual(set(nightly) - set(matrix), {c.case for c in cases.NIGHTLY})
+        for c in cases.NIGHTLY:
+            self.assertEqual((c.config.hidden_size, c.config.num_attention_heads, c.config.head_dim,
+                              c.config.mini_batch_size), (2048, 32, 64, 16))
+
     def test_bfloat16_share_qk_decode_is_refused(self):
         with self.assertRaises(ValueError):
             cases.Case(case="x", layer="linear", mode="decode", dtype="bfloat16", batch=1,

@@ -220,13 +220,30 @@ MATRIX: tuple[Case, ...] = (
 )
 
 
-def by_name() -> dict[str, Case]:
+# The nightly tier's real-shape layers, never committed (scripts/nightly-real-shape generates
+# them into out/ wherever the reference is, docs/NIGHTLY.md): the 1.3B model's layer (upstream's
+# "1b" config: hidden 2048, 32 heads, head_dim 64, mini-batch 16; 34 MB of bfloat16 weights), with
+# random weights (no 1.3B checkpoint is to be had here) and a short sequence, so that it takes
+# minutes on two cores. Generated only by name (--cases); --check and --list leave them out.
+NIGHTLY: tuple[Case, ...] = (
+    _prefill("linear_1b_bf16_b1_l256_k16", "linear", BF16, 1, 256, cfg(C=2048, H=32, K=16), 901,
+             "the 1.3B model's TTT-Linear layer shape (hidden 2048, 32 heads, head_dim 64), random "
+             "weights, L = 256; output_fp64"),
+    _prefill("mlp_1b_bf16_b1_l256_k16", "mlp", BF16, 1, 256, cfg(C=2048, H=32, K=16), 902,
+             "the 1.3B model's TTT-MLP layer shape (hidden 2048, 32 heads, head_dim 64), random "
+             "weights, L = 256; output_fp64"),
+)
+
+
+def by_name(nightly: bool = False) -> dict[str, Case]:
+    """The matrix by case id; with nightly, the NIGHTLY cases too."""
     out: dict[str, Case] = {}
-    for case in MATRIX:
+    everything = MATRIX + NIGHTLY
+    for case in MATRIX + (NIGHTLY if nightly else ()):
         if case.case in out:
             raise ValueError(f"duplicate case id {case.case}")
         out[case.case] = case
-    seeds = [c.seed for c in MATRIX]
+    seeds = [c.seed for c in everything]
     if len(set(seeds)) != len(seeds):
         raise ValueError("case seeds must be unique")
     return out
