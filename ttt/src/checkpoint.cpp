@@ -1,12 +1,15 @@
-// safetensors checkpoints into a layer. The header is read and checked by
-// safetensors_header.cpp, which needs no LibTorch (the fuzz target runs that very code); here
-// each tensor's name, shape and dtype is held to the layer's, then the bytes are read.
+// A checkpoint's tensors into a layer. The file's format is told by its first bytes: a zip
+// (torch.save, torch_zip.cpp) or safetensors, whose header is read and checked by
+// safetensors_header.cpp without LibTorch (the fuzz target runs that very code). Then each
+// tensor's name, shape and dtype is held to the layer's, and only then is any of it read.
 #include <ttt/checkpoint.h>
 
+#include "checkpoint_tensors.h"
 #include "safetensors_header.h"
 
 #include <fstream>
-#include <map>
+#include <iterator>
+#include <memory>
 #include <set>
 
 namespace ttt {
@@ -20,20 +23,49 @@ torch::ScalarType scalar_type_of(const std::string& code) {
   return types.at(code);  // every code the header reader accepts (safetensors::kDtypes)
 }
 
-}  // namespace
-
-void load_state_dict(TTTBaseImpl& layer, const std::string& path, const std::string& prefix) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  TORCH_CHECK(in.is_open(), path, ": cannot open the checkpoint");
-  const auto file_size = static_cast<uint64_t>(in.tellg());
-  in.seekg(0);
+detail::StoredTensors safetensors_tensors(const std::string& path, std::shared_ptr<std::ifstream> in,
+                                          uint64_t file_size) {
   safetensors::Header header;
   try {
-    header = safetensors::read_header(path, in, file_size);
+    header = safetensors::read_header(path, *in, file_size);
   } catch (const safetensors::FormatError& e) {
     TORCH_CHECK(false, e.what());
   }
-  const auto& entries = header.tensors;
+  detail::StoredTensors out;
+  for (const auto& [name, e] : header.tensors) {
+    const auto dtype = scalar_type_of(e.dtype);
+    const auto at = header.data_start + e.begin;
+    out.emplace(name, detail::StoredTensor{dtype, e.shape, [=, n = name, e = e] {
+                  auto t = torch::empty(e.shape, torch::TensorOptions().dtype(dtype));
+                  in->seekg(static_cast<std::streamoff>(at));
+                  in->read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(e.end - e.begin));
+                  TORCH_CHECK(in->good(), path, ": could not read tensor ", n, "'s ", e.end - e.begin, " bytes");
+                  return t;  // safetensors is little-endian, as every platform LibTorch runs on
+                }});
+  }
+  return out;
+}
+
+detail::StoredTensors stored_tensors(const std::string& path) {
+  auto in = std::make_shared<std::ifstream>(path, std::ios::binary | std::ios::ate);
+  TORCH_CHECK(in->is_open(), path, ": cannot open the checkpoint");
+  const auto file_size = static_cast<uint64_t>(in->tellg());
+  in->seekg(0);
+  char magic[4] = {0, 0, 0, 0};
+  in->read(magic, 4);
+  in->clear();
+  in->seekg(0);
+  if (file_size >= 4 && std::string(magic, 4) == std::string("PK\x03\x04", 4)) {
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(*in)), std::istreambuf_iterator<char>());
+    return detail::torch_zip_tensors(path, bytes);
+  }
+  return safetensors_tensors(path, in, file_size);
+}
+
+}  // namespace
+
+void load_state_dict(TTTBaseImpl& layer, const std::string& path, const std::string& prefix) {
+  const auto entries = stored_tensors(path);
 
   // Every check first, then every read: nothing of the layer changes unless all of it loads.
   const auto params = layer.named_parameters(/*recurse=*/true);
@@ -46,23 +78,16 @@ void load_state_dict(TTTBaseImpl& layer, const std::string& path, const std::str
                 p.value().sizes(), ")");
     TORCH_CHECK(it->second.shape == p.value().sizes().vec(), path, ": tensor ", name, " has shape ",
                 c10::IntArrayRef(it->second.shape), ", the layer's ", p.key(), " is ", p.value().sizes());
-    const auto dtype = scalar_type_of(it->second.dtype);
-    TORCH_CHECK(dtype == p.value().scalar_type(), path, ": tensor ", name, " is ", dtype, ", the layer's ", p.key(),
-                " is ", p.value().scalar_type(), " (convert the layer with ->to() first, or the checkpoint)");
+    TORCH_CHECK(it->second.dtype == p.value().scalar_type(), path, ": tensor ", name, " is ", it->second.dtype,
+                ", the layer's ", p.key(), " is ", p.value().scalar_type(),
+                " (convert the layer with ->to() first, or the checkpoint)");
   }
   for (const auto& [name, entry] : entries) {
     TORCH_CHECK(name.rfind(prefix, 0) != 0 || expected.count(name), path, ": tensor ", name,
                 " is under the prefix '", prefix, "' but the layer has no parameter ", name.substr(prefix.size()));
   }
   std::map<std::string, torch::Tensor> loaded;
-  for (const auto& p : params) {
-    const auto& e = entries.at(prefix + p.key());
-    auto t = torch::empty(e.shape, torch::TensorOptions().dtype(scalar_type_of(e.dtype)));
-    in.seekg(static_cast<std::streamoff>(header.data_start + e.begin));
-    in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(e.end - e.begin));
-    TORCH_CHECK(in.good(), path, ": could not read tensor ", prefix + p.key(), "'s ", e.end - e.begin, " bytes");
-    loaded.emplace(p.key(), std::move(t));  // safetensors is little-endian, as every platform LibTorch runs on
-  }
+  for (const auto& p : params) loaded.emplace(p.key(), entries.at(prefix + p.key()).read());
   torch::NoGradGuard no_grad;
   for (auto& p : params) p.value().copy_(loaded.at(p.key()).to(p.value().device()));
 }
