@@ -20,6 +20,11 @@ if(EXISTS "${TTT_PYTHON}")
   endif()
   list(PREPEND CMAKE_PREFIX_PATH "${_ttt_torch_prefix}")
   find_package(Torch REQUIRED GLOBAL)
+  # The wheel's full version ("2.15.0+cu132"): the build a fixture's provenance names when the
+  # reference ran on this same torch (harness/runner/environment.cpp, made_by_this_build).
+  execute_process(
+    COMMAND "${TTT_PYTHON}" -c "import torch; print(torch.__version__)"
+    OUTPUT_VARIABLE TTT_TORCH_BUILD OUTPUT_STRIP_TRAILING_WHITESPACE)
 elseif(PROJECT_IS_TOP_LEVEL)
   message(FATAL_ERROR "TTT_PYTHON='${TTT_PYTHON}' does not exist: run scripts/setup first "
                       "(or pass -DTTT_PYTHON=/path/to/python with torch installed)")

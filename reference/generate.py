@@ -95,7 +95,8 @@ def parse_args(argv):
     p.add_argument("--allow-other-commit", action="store_true",
                    help="accept a reference at a commit other than the pinned one")
     p.add_argument("--cases", nargs="+", metavar="CASE",
-                   help="generate only these case ids (the manifest still lists every .h5)")
+                   help="generate only these case ids, of the matrix or the nightly tier's real-shape "
+                        "layers (cases.NIGHTLY); the manifest still lists every .h5")
     p.add_argument("--no-rope-tables", action="store_true",
                    help="leave out /intermediates/rope_cos and rope_sin (files as a generator "
                         "that predates them writes: the checker then judges float64 RoPE "
@@ -159,11 +160,13 @@ def list_matrix() -> None:
 def generate(args, ref) -> int:
     matrix = cases_mod.by_name()
     if args.cases:
-        unknown = [c for c in args.cases if c not in matrix]
+        known = cases_mod.by_name(nightly=True)  # the nightly tier's cases by name only
+        unknown = [c for c in args.cases if c not in known]
         if unknown:
             print(f"unknown case id(s): {', '.join(unknown)} (see --list)", file=sys.stderr)
             return 2
-        selected = [matrix[c] for c in args.cases]
+        selected = [known[c] for c in args.cases]
+        matrix = {**matrix, **{c.case: c for c in selected}}
     else:
         selected = list(matrix.values())
     write_cases(ref, selected, args.out, created_utc(), rope_table=not args.no_rope_tables)

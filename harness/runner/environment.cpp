@@ -1,6 +1,7 @@
 #include <harness/runner/environment.h>
 
 #include "ttt_paths.h"
+#include "ttt_torch_build.h"
 
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -63,6 +64,17 @@ nlohmann::json describe_environment(const std::string& device) {
   env["threads"] = torch::get_num_threads();
   env["host"] = host;
   return env;
+}
+
+std::string torch_build() { return TTT_TORCH_BUILD; }
+
+bool made_by_this_build(const nlohmann::json& provenance, const std::string& device_type) {
+  if (!provenance.is_object() || torch_build().empty()) return false;
+  const auto text = [&](const char* key) {
+    const auto it = provenance.find(key);
+    return it != provenance.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  return text("torch_version") == torch_build() && text("device") == device_type;
 }
 
 }  // namespace ttt::harness

@@ -30,8 +30,10 @@ Tolerance direct_tolerance(const std::string& dtype, RopeTableSource table = Rop
 Tolerance gradient_tolerance(const std::string& dtype, RopeTableSource table = RopeTableSource::Exact);
 
 // A stored RoPE table (/intermediates/rope_cos, rope_sin) against the layer's own, for a
-// case of `dtype`.
-Tolerance rope_table_tolerance(const std::string& dtype);
+// case of `dtype`; float64 and float32 bit for bit when the file was made by this torch build
+// on this device type (made_by_this_build, harness/runner/environment.h), 64 float32 ulps
+// otherwise.
+Tolerance rope_table_tolerance(const std::string& dtype, bool made_by_this_build);
 
 // A bfloat16 layer's own RoPE table against the exact one (float64 angles): one bfloat16 ulp
 // of values in [0.5, 1), as float32 angles rounded once give (a port property; see runner.cpp).

@@ -159,6 +159,38 @@ class MatrixCoverageTest(unittest.TestCase):
                 self.assertTrue(any(c.intermediates and c.layer == layer and c.dtype == dtype
                                     for c in pre))
 
+    def test_rope_off_and_positions_in_every_dtype(self):
+        """use_rope off in every dtype, and RoPE positions that do not start at a multiple of
+        the mini-batch size in every dtype, for prefill (a start) and for decode (the
+        protocol starts the prompt at 0: the tokens start mid-mini-batch when P % K)."""
+        m = cases.by_name().values()
+        pre = [c for c in m if c.mode == "prefill"]
+        dec = [c for c in m if c.mode == "decode"]
+        for dtype in ("float64", "float32", "bfloat16"):
+            for layer in ("linear", "mlp"):
+                self.assertTrue(any(not c.config.use_rope and c.dtype == dtype and c.layer == layer
+                                    for c in pre), (dtype, layer))
+            self.assertTrue(any(not c.config.use_rope and c.dtype == dtype for c in dec), dtype)
+            self.assertTrue(any(c.config.use_rope and c.dtype == dtype and c.config.mini_batch_size > 1
+                                and any(s % c.config.mini_batch_size for s in c.positions)
+                                for c in pre), dtype)
+            self.assertTrue(any(c.config.use_rope and c.dtype == dtype
+                                and c.prompt_len % c.config.mini_batch_size for c in dec), dtype)
+
+    def test_k1_cases_are_the_three_kept(self):
+        """K = 1 reduces every position to 0; only the cases docs/FIXTURES.md says why are kept."""
+        k1 = sorted(c.case for c in cases.by_name().values() if c.config.mini_batch_size == 1)
+        self.assertEqual(k1, ["linear_decode_f64_p6_t5_k1", "linear_rope_f64_b2_l21_k1",
+                              "mlp_rope_f64_b2_l13_k1"])
+
+    def test_nightly_cases_are_not_in_the_matrix(self):
+        matrix = cases.by_name()
+        nightly = cases.by_name(nightly=True)
+        self.assertEqual(set(nightly) - set(matrix), {c.case for c in cases.NIGHTLY})
+        for c in cases.NIGHTLY:
+            self.assertEqual((c.config.hidden_size, c.config.num_attention_heads, c.config.head_dim,
+                              c.config.mini_batch_size), (2048, 32, 64, 16))
+
     def test_bfloat16_share_qk_decode_is_refused(self):
         with self.assertRaises(ValueError):
             cases.Case(case="x", layer="linear", mode="decode", dtype="bfloat16", batch=1,

@@ -130,6 +130,15 @@ MATRIX: tuple[Case, ...] = (
     _prefill("linear_sqk4_gate_bf16_b2_l40_k8", "linear", BF16, 2, 40,
              cfg(K=8, gate=True, sqk=True, ck=4), 117,
              "bfloat16 share_qk (conv_kernel 4) with gate, no cache; output_fp64"),
+    _prefill("linear_norope_bf16_b1_l29_k8", "linear", BF16, 1, 29, cfg(C=32, H=2, K=8, rope=False), 118,
+             "bfloat16, use_rope off: the bf16 path with no rotation at all (no layer table judged); "
+             "output_fp64"),
+    _prefill("linear_rope_f32_b1_l29_k8_pos1013", "linear", F32, 1, 29, cfg(C=32, H=2, K=8), 119,
+             "float32 rope from position 1013 (1013 % 8 = 5): residues start mid-table while the "
+             "mini-batches still split at token 0; output_fp64", positions=(1013,)),
+    _prefill("linear_rope_bf16_b2_l27_k8_rowpos", "linear", BF16, 2, 27, cfg(C=32, H=2, K=8), 120,
+             "bfloat16 per-row position_ids [B,L] with starts 3 and 1029, neither a multiple of K; "
+             "output_fp64", positions=(3, 1029)),
     # ---- TTT-MLP, prefill ---------------------------------------------------------------
     _prefill("mlp_rope_f64_b2_l64_k16", "mlp", F64, 2, 64, cfg(), 201,
              "TTT-MLP baseline: whole mini-batches in dual form; gradients of every "
@@ -157,6 +166,14 @@ MATRIX: tuple[Case, ...] = (
              "twins; rotated Q/K with float64 twins", grads=True, intermediates=True),
     _prefill("mlp_long_f32_b1_l2048_k16", "mlp", F32, 1, 2048, cfg(C=32, H=2), 210,
              "TTT-MLP long float32 sequence; output_fp64 shows the reference's own drift"),
+    _prefill("mlp_norope_f32_b1_l29_k8", "mlp", F32, 1, 29, cfg(C=32, H=2, K=8, rope=False), 211,
+             "TTT-MLP float32, use_rope off; output_fp64"),
+    _prefill("mlp_norope_bf16_b1_l29_k8", "mlp", BF16, 1, 29, cfg(C=32, H=2, K=8, rope=False), 212,
+             "TTT-MLP bfloat16, use_rope off; output_fp64"),
+    _prefill("mlp_rope_f32_b1_l27_k4_pos1030", "mlp", F32, 1, 27, cfg(C=32, H=2, K=4), 213,
+             "TTT-MLP float32 rope from position 1030 (1030 % 4 = 2); output_fp64", positions=(1030,)),
+    _prefill("mlp_rope_bf16_b1_l29_k8_pos1005", "mlp", BF16, 1, 29, cfg(C=32, H=2, K=8), 214,
+             "TTT-MLP bfloat16 rope from position 1005 (1005 % 8 = 5); output_fp64", positions=(1005,)),
     # ---- decode through TTTCache ----------------------------------------------------------
     _decode("linear_decode_f64_p32_t12_k16", "linear", F64, 2, 32, 12, cfg(), 301,
             "decode after a prompt of whole mini-batches; tokens 32..43 in primal form"),
@@ -178,6 +195,12 @@ MATRIX: tuple[Case, ...] = (
             "float32 decode; output_fp64 for both phases"),
     _decode("linear_decode_sqk3_f32_p10_t6_k4", "linear", F32, 1, 10, 6,
             cfg(K=4, sqk=True, ck=3), 308, "float32 share_qk decode; output_fp64"),
+    _decode("linear_decode_bf16_p13_t7_k8", "linear", BF16, 1, 13, 7, cfg(C=32, H=2, K=8), 309,
+            "bfloat16 decode from position 13 (13 % 8 = 5), crossing the boundary at 16; "
+            "output_fp64 for both phases"),
+    _decode("linear_decode_norope_bf16_p10_t6_k4", "linear", BF16, 1, 10, 6,
+            cfg(C=32, H=2, K=4, rope=False), 310,
+            "bfloat16 decode with use_rope off; output_fp64 for both phases"),
     _decode("mlp_decode_f64_p32_t12_k16", "mlp", F64, 2, 32, 12, cfg(), 401,
             "TTT-MLP decode after whole mini-batches"),
     _decode("mlp_decode_f64_p37_t12_k16", "mlp", F64, 2, 37, 12, cfg(), 402,
@@ -189,16 +212,38 @@ MATRIX: tuple[Case, ...] = (
             "TTT-MLP decode with use_rope off"),
     _decode("mlp_decode_bf16_p20_t10_k8", "mlp", BF16, 2, 20, 10, cfg(K=8), 405,
             "TTT-MLP bfloat16 decode; output_fp64 for both phases"),
+    _decode("mlp_decode_f32_p11_t7_k4", "mlp", F32, 1, 11, 7, cfg(C=32, H=2, K=4), 406,
+            "TTT-MLP float32 decode from position 11 (11 % 4 = 3), crossing the boundaries at 12 "
+            "and 16; output_fp64 for both phases"),
+    _decode("mlp_decode_norope_f32_p10_t6_k4", "mlp", F32, 1, 10, 6, cfg(C=32, H=2, K=4, rope=False), 407,
+            "TTT-MLP float32 decode with use_rope off; output_fp64 for both phases"),
 )
 
 
-def by_name() -> dict[str, Case]:
+# The nightly tier's real-shape layers, never committed (scripts/nightly-real-shape generates
+# them into out/ wherever the reference is, docs/NIGHTLY.md): the 1.3B model's layer (upstream's
+# "1b" config: hidden 2048, 32 heads, head_dim 64, mini-batch 16; 34 MB of bfloat16 weights), with
+# random weights (no 1.3B checkpoint is to be had here) and a short sequence, so that it takes
+# minutes on two cores. Generated only by name (--cases); --check and --list leave them out.
+NIGHTLY: tuple[Case, ...] = (
+    _prefill("linear_1b_bf16_b1_l256_k16", "linear", BF16, 1, 256, cfg(C=2048, H=32, K=16), 901,
+             "the 1.3B model's TTT-Linear layer shape (hidden 2048, 32 heads, head_dim 64), random "
+             "weights, L = 256; output_fp64"),
+    _prefill("mlp_1b_bf16_b1_l256_k16", "mlp", BF16, 1, 256, cfg(C=2048, H=32, K=16), 902,
+             "the 1.3B model's TTT-MLP layer shape (hidden 2048, 32 heads, head_dim 64), random "
+             "weights, L = 256; output_fp64"),
+)
+
+
+def by_name(nightly: bool = False) -> dict[str, Case]:
+    """The matrix by case id; with nightly, the NIGHTLY cases too."""
     out: dict[str, Case] = {}
-    for case in MATRIX:
+    everything = MATRIX + NIGHTLY
+    for case in MATRIX + (NIGHTLY if nightly else ()):
         if case.case in out:
             raise ValueError(f"duplicate case id {case.case}")
         out[case.case] = case
-    seeds = [c.seed for c in MATRIX]
+    seeds = [c.seed for c in everything]
     if len(set(seeds)) != len(seeds):
         raise ValueError("case seeds must be unique")
     return out

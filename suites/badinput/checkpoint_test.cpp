@@ -1,6 +1,7 @@
-// ttt::load_state_dict (ttt/checkpoint.h): a safetensors checkpoint into a layer.
+// ttt::load_state_dict (ttt/checkpoint.h): a safetensors or torch.save checkpoint into a layer.
 //   - the good file of suites/badinput/checkpoints/ (written by Python's safetensors) loads
 //     every parameter bit for bit, and a tensor outside the prefix is ignored;
+//   - the same tensors saved by torch.save as a dict (torch_good.pt) load to the same values;
 //   - every malformed file there (make_checkpoint_corpus.py, expected.json) is one c10::Error
 //     that names the problem, and leaves the layer as it was;
 //   - round trip at the real shape: the float32 checkpoint golden's parameters written as a
@@ -50,6 +51,19 @@ TEST(LoadStateDict, TheGoodFileLoadsEveryParameter) {
   const auto W1 = layer->named_parameters()["W1"].clone();
   ttt::load_state_dict(*layer, kCorpus + "/good.safetensors", kPrefix);
   EXPECT_TRUE(torch::equal(W1, layer->named_parameters()["W1"]));
+}
+
+TEST(LoadStateDict, TheTorchSaveDictLoadsAsTheSafetensorsFile) {
+  auto from_safetensors = tiny_layer();
+  ttt::load_state_dict(*from_safetensors, kCorpus + "/good.safetensors", kPrefix);
+  auto from_torch = tiny_layer();
+  const auto before = snapshot(*from_torch);
+  ttt::load_state_dict(*from_torch, kCorpus + "/torch_good.pt", kPrefix);
+  const auto expected = snapshot(*from_safetensors);
+  for (const auto& p : from_torch->named_parameters()) {
+    EXPECT_FALSE(torch::equal(p.value(), before.at(p.key()))) << p.key() << " not loaded";
+    EXPECT_TRUE(torch::equal(p.value(), expected.at(p.key()))) << p.key() << " differs from good.safetensors";
+  }
 }
 
 class MalformedCheckpoint : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};

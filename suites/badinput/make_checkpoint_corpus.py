@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Writes suites/badinput/checkpoints/: safetensors files for ttt::load_state_dict, one good
-and one per way a checkpoint can be wrong, and expected.json (file -> what the error must
-say). The layer: TTT-Linear, hidden 8, 2 heads, mini-batch 4 (TTTOptions(8, 2).mini_batch_size(4)),
+and one per way a checkpoint can be wrong, the same for torch.save's zip format (torch_*.pt),
+and expected.json (file -> what the error must say). The layer: TTT-Linear, hidden 8, 2 heads, mini-batch 4 (TTTOptions(8, 2).mini_batch_size(4)),
 its tensors under "model.layers.0.seq_modeling_block." beside a tensor outside the prefix.
 Deterministic; rerun and commit the folder after changing it:
   .venv/bin/python suites/badinput/make_checkpoint_corpus.py
 """
+import collections
+import io
 import json
 import struct
 from pathlib import Path
@@ -32,6 +34,35 @@ def tensors():
 def raw(header: dict, payload: bytes, length=None) -> bytes:
     text = json.dumps(header).encode()
     return struct.pack("<Q", len(text) if length is None else length) + text + payload
+
+
+def torch_save(obj) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def torch_zip_files(good: dict, expected: dict):
+    """torch.save's zip format: a plain dict of tensors loads (what transformers'
+    save_pretrained(safe_serialization=False) writes, and torch.save(dict(model.state_dict())));
+    an OrderedDict, what torch.save(model.state_dict()) writes, cannot (LibTorch's unpickler
+    reads every OrderedDict as None) and is refused by name, as is every malformed file."""
+    (HERE / "torch_good.pt").write_bytes(torch_save(dict(good)))
+    data = torch_save(dict(good))
+    files = {
+        "torch_ordered_dict.pt": (torch_save(collections.OrderedDict(good)),
+                                  "holds an OrderedDict (what torch.save(model.state_dict()) writes)"),
+        "torch_truncated.pt": (data[: len(data) // 2], "not a readable torch.save zip file"),
+        "torch_not_a_dict.pt": (torch_save([good[PREFIX + "W1"]]), "holds a GenericList, not a dict of tensors"),
+        "torch_not_a_tensor.pt": (torch_save({**good, PREFIX + "b1": 1.5}),
+                                  "entry model.layers.0.seq_modeling_block.b1 is a Double, not a tensor"),
+        "torch_wrong_shape.pt": (torch_save({**good, PREFIX + "W1": torch.zeros(2, 4, 3)}),
+                                 "tensor model.layers.0.seq_modeling_block.W1 has shape [2, 4, 3], the layer's W1 is "
+                                 "[2, 4, 4]"),
+    }
+    for name, (content, message) in files.items():
+        (HERE / name).write_bytes(content)
+        expected[name] = message
 
 
 def main():
@@ -82,6 +113,7 @@ def main():
     text = b"{not json"
     (HERE / "not_json.safetensors").write_bytes(struct.pack("<Q", len(text)) + text)
     expected["not_json.safetensors"] = "the header is not JSON"
+    torch_zip_files(good, expected)
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(expected) + 1} files into {HERE}")
 

@@ -1,7 +1,9 @@
 #pragma once
-// A layer's parameters from a checkpoint file: safetensors (what save_pretrained writes), by
-// the reference's state_dict names below a prefix, e.g. "model.layers.3.seq_modeling_block."
-// for layer 3 of upstream's TTTForCausalLM.
+// A layer's parameters from a checkpoint file, by the reference's state_dict names below a
+// prefix, e.g. "model.layers.3.seq_modeling_block." for layer 3 of upstream's TTTForCausalLM:
+// safetensors (what save_pretrained writes), or torch.save's zip format holding a dict of
+// tensors (pytorch_model.bin; not the OrderedDict of torch.save(model.state_dict()), which
+// LibTorch's unpickler reads as None: that file is refused by name, docs/LAYER.md).
 //
 //   auto layer = ttt::make_layer(ttt::LayerType::Linear, ttt::TTTOptions(768, 12));
 //   ttt::load_state_dict(*layer, "model.safetensors", "model.layers.3.seq_modeling_block.");
