@@ -22,7 +22,7 @@ void dgemm_(const char* transa, const char* transb, const int* m, const int* n, 
             const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
             const int* ldc) __attribute__((weak));
 #ifdef TTT_FUSED_X86
-__m256 Sleef_tanhf8_u35avx2(__m256) __attribute__((weak));
+__m256 Sleef_tanhf8_u10avx2(__m256) __attribute__((weak));
 __m256d Sleef_tanhd4_u10avx2(__m256d) __attribute__((weak));
 #endif
 }
@@ -57,7 +57,7 @@ bool cpu_has_avx2_fma() {
 
 __attribute__((target("avx2,fma"))) void tanh_avx2(const float* x, float* y, int64_t n) {
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, Sleef_tanhf8_u35avx2(_mm256_loadu_ps(x + i)));
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, Sleef_tanhf8_u10avx2(_mm256_loadu_ps(x + i)));
   for (; i < n; ++i) y[i] = std::tanh(x[i]);
 }
 
@@ -84,7 +84,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t Kd, double a
 
 void tanh_n(const float* x, float* y, int64_t n) {
 #ifdef TTT_FUSED_X86
-  if (Sleef_tanhf8_u35avx2 != nullptr && cpu_has_avx2_fma()) return tanh_avx2(x, y, n);
+  if (Sleef_tanhf8_u10avx2 != nullptr && cpu_has_avx2_fma()) return tanh_avx2(x, y, n);
 #endif
   for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
 }
