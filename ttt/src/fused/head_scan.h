@@ -39,6 +39,39 @@ struct HeadScan {
   int64_t out_stride;
 };
 
+// Mini-batch n of a head: its first row of Q, K, V, its eta [K, K] and eta's last row (the
+// rates the weight updates use).
+template <class T>
+struct MiniBatch {
+  const T *xq, *xk, *xv, *eta, *last_eta;
+};
+
+template <class T>
+MiniBatch<T> mini_batch(const HeadScan<T>& s, int64_t n) {
+  const T* eta = s.eta + n * s.K * s.K;
+  return {s.xq.row(n * s.K), s.xk.row(n * s.K), s.xv.row(n * s.K), eta, eta + (s.K - 1) * s.K};
+}
+
+// grad [K, f] of the inner loss through the fused layer norm, from the rows z [K, f] that
+// reach it, the mini-batch's V and its K rows x1 (contiguous, stacked_rows).
+template <class T>
+inline void inner_loss_grad_rows(const HeadScan<T>& s, const MiniBatch<T>& m, const T* z, const T* x1, T* grad,
+                                 T* row) {
+  for (int64_t t = 0; t < s.K; ++t) {
+    ln_fused_l2_bwd_row(z + t * s.f, m.xv + t * s.xv.stride, x1 + t * s.f, s.gamma, s.beta, grad + t * s.f, row,
+                        s.f);
+  }
+}
+
+// The output rows of mini-batch n: XQ + LN(z_bar) into the head's columns of out.
+template <class T>
+inline void output_rows(const HeadScan<T>& s, const MiniBatch<T>& m, int64_t n, const T* z_bar, T* row) {
+  for (int64_t t = 0; t < s.K; ++t) {
+    ln_fwd_row(z_bar + t * s.f, s.gamma, s.beta, m.xq + t * s.xq.stride, s.out + (n * s.K + t) * s.out_stride, row,
+               s.f);
+  }
+}
+
 struct DefaultSteps {
   // attn = eta * tril(A) + tril(eta) in place over A [K, K] (A = XQ X^T of the mini-batch):
   // token t learns from the gradients of tokens s <= t only.
@@ -108,33 +141,23 @@ template <class T, class Steps = DefaultSteps>
 void linear_head_scan(const HeadScan<T>& s, Workspace<T>& ws) {
   const int64_t K = s.K, f = s.f;
   for (int64_t n = 0; n < s.N; ++n) {
-    const T* xq = s.xq.row(n * K);
-    const T* xk = s.xk.row(n * K);
-    const T* xv = s.xv.row(n * K);
-    const T* eta = s.eta + n * K * K;
-    const T* last_eta = eta + (K - 1) * K;
+    const auto m = mini_batch(s, n);
     T *z1 = ws.z1.data(), *z_bar = z1 + K * f, *grad = ws.grad1.data(), *attn = ws.attn.data();
     T *x1 = ws.qk.data(), *q = x1 + K * f;
 
-    stacked_rows(x1, xk, s.xk.stride, xq, s.xq.stride, K, f);
+    stacked_rows(x1, m.xk, s.xk.stride, m.xq, s.xq.stride, K, f);
     fill_rows(z1, s.b1, 2 * K, f);
     gemm(false, false, 2 * K, f, f, T(1), x1, f, s.W1, f, T(1), z1, f);  // Z1, then XQ W1 + b1
-    for (int64_t t = 0; t < K; ++t) {
-      ln_fused_l2_bwd_row(z1 + t * f, xv + t * s.xv.stride, x1 + t * f, s.gamma, s.beta, grad + t * f,
-                          ws.row.data(), f);
-    }
+    inner_loss_grad_rows(s, m, z1, x1, grad, ws.row.data());
     gemm(false, true, K, K, f, T(1), q, f, x1, f, T(0), attn, K);
-    Steps::attention(attn, eta, K);
+    Steps::attention(attn, m.eta, K);
     gemm(false, false, K, f, K, T(-1), attn, K, grad, f, T(1), z_bar, f);
 
-    scale_rows(ws.scaled.data(), last_eta, x1, f, K, f);
+    scale_rows(ws.scaled.data(), m.last_eta, x1, f, K, f);
     gemm(true, false, f, f, K, T(-1), ws.scaled.data(), f, grad, f, T(1), s.W1, f);
-    update_bias(s.b1, last_eta, grad, K, f);
+    update_bias(s.b1, m.last_eta, grad, K, f);
 
-    for (int64_t t = 0; t < K; ++t) {
-      ln_fwd_row(z_bar + t * f, s.gamma, s.beta, xq + t * s.xq.stride, s.out + (n * K + t) * s.out_stride,
-                 ws.row.data(), f);
-    }
+    output_rows(s, m, n, z_bar, ws.row.data());
   }
 }
 
@@ -145,52 +168,42 @@ template <class T, class Steps = DefaultSteps>
 void mlp_head_scan(const HeadScan<T>& s, Workspace<T>& ws) {
   const int64_t K = s.K, f = s.f, F = s.F;
   for (int64_t n = 0; n < s.N; ++n) {
-    const T* xq = s.xq.row(n * K);
-    const T* xk = s.xk.row(n * K);
-    const T* xv = s.xv.row(n * K);
-    const T* eta = s.eta + n * K * K;
-    const T* last_eta = eta + (K - 1) * K;
+    const auto m = mini_batch(s, n);
     T *z1 = ws.z1.data(), *z1_bar = z1 + K * F, *x2 = ws.x2.data(), *z2 = ws.z2.data(),
       *grad1 = ws.grad1.data(), *grad2 = ws.grad2.data(), *z2_bar = ws.z2_bar.data(), *attn = ws.attn.data(),
       *scratch = ws.scaled.data();
     T *x1 = ws.qk.data(), *q = x1 + K * f;
 
-    stacked_rows(x1, xk, s.xk.stride, xq, s.xq.stride, K, f);
+    stacked_rows(x1, m.xk, s.xk.stride, m.xq, s.xq.stride, K, f);
     fill_rows(z1, s.b1, 2 * K, F);
     gemm(false, false, 2 * K, F, f, T(1), x1, f, s.W1, F, T(1), z1, F);  // Z1, then XQ W1 + b1
     gelu_n(z1, x2, scratch, K * F);
     fill_rows(z2, s.b2, K, f);
     gemm(false, false, K, f, F, T(1), x2, F, s.W2, f, T(1), z2, f);
-    for (int64_t t = 0; t < K; ++t) {
-      ln_fused_l2_bwd_row(z2 + t * f, xv + t * s.xv.stride, x1 + t * f, s.gamma, s.beta, grad2 + t * f,
-                          ws.row.data(), f);
-    }
+    inner_loss_grad_rows(s, m, z2, x1, grad2, ws.row.data());
     gemm(false, true, K, F, f, T(1), grad2, f, s.W2, f, T(0), grad1, F);
     mul_gelu_bwd_n(z1, grad1, scratch, K * F);
 
     gemm(false, true, K, K, f, T(1), q, f, x1, f, T(0), attn, K);
-    Steps::attention(attn, eta, K);
+    Steps::attention(attn, m.eta, K);
     gemm(false, false, K, F, K, T(-1), attn, K, grad1, F, T(1), z1_bar, F);
     T* x2_bar = z1_bar;  // gelu in place: Z1_bar is not read again
     gelu_n(z1_bar, x2_bar, scratch, K * F);
 
     gemm(false, true, K, K, F, T(1), x2_bar, F, x2, F, T(0), attn, K);
-    Steps::attention(attn, eta, K);
+    Steps::attention(attn, m.eta, K);
     fill_rows(z2_bar, s.b2, K, f);
     gemm(false, false, K, f, F, T(1), x2_bar, F, s.W2, f, T(1), z2_bar, f);
     gemm(false, false, K, f, K, T(-1), attn, K, grad2, f, T(1), z2_bar, f);
 
-    scale_rows(scratch, last_eta, x1, f, K, f);
+    scale_rows(scratch, m.last_eta, x1, f, K, f);
     gemm(true, false, f, F, K, T(-1), scratch, f, grad1, F, T(1), s.W1, F);
-    update_bias(s.b1, last_eta, grad1, K, F);
-    scale_rows(scratch, last_eta, x2, F, K, F);
+    update_bias(s.b1, m.last_eta, grad1, K, F);
+    scale_rows(scratch, m.last_eta, x2, F, K, F);
     gemm(true, false, F, f, K, T(-1), scratch, F, grad2, f, T(1), s.W2, f);
-    update_bias(s.b2, last_eta, grad2, K, f);
+    update_bias(s.b2, m.last_eta, grad2, K, f);
 
-    for (int64_t t = 0; t < K; ++t) {
-      ln_fwd_row(z2_bar + t * f, s.gamma, s.beta, xq + t * s.xq.stride, s.out + (n * K + t) * s.out_stride,
-                 ws.row.data(), f);
-    }
+    output_rows(s, m, n, z2_bar, ws.row.data());
   }
 }
 
