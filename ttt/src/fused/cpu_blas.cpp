@@ -21,6 +21,9 @@ void sgemm_(const char* transa, const char* transb, const int* m, const int* n, 
 void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const double* alpha,
             const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
             const int* ldc) __attribute__((weak));
+// MKL's C entry point (mkl_service.h maps mkl_set_num_threads_local to it; the lower-case
+// exported names are the Fortran ones, which take a pointer): returns the previous setting.
+int MKL_Set_Num_Threads_Local(int nt) __attribute__((weak));
 #ifdef TTT_FUSED_X86
 __m256 Sleef_tanhf8_u10avx2(__m256) __attribute__((weak));
 __m256d Sleef_tanhd4_u10avx2(__m256d) __attribute__((weak));
@@ -80,6 +83,17 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t Kd, float al
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t Kd, double alpha, const double* A,
           int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
   row_major_gemm<double>(dgemm_, trans_a, trans_b, M, N, Kd, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+SerialBlasScope::SerialBlasScope() {
+  if (MKL_Set_Num_Threads_Local != nullptr) {
+    previous_ = MKL_Set_Num_Threads_Local(1);
+    active_ = true;
+  }
+}
+
+SerialBlasScope::~SerialBlasScope() {
+  if (active_) MKL_Set_Num_Threads_Local(previous_);
 }
 
 void tanh_n(const float* x, float* y, int64_t n) {

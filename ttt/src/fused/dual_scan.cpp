@@ -1,6 +1,14 @@
 #include "dual_scan.h"
 
+#include <ATen/Parallel.h>
+
 #include <string>
+
+// LibTorch's OpenMP builds make at::parallel_for an OpenMP region in this file's own code:
+// without OpenMP here it would quietly run every head on the calling thread.
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+#error "ttt/src/fused/dual_scan.cpp must be compiled with OpenMP (ttt/CMakeLists.txt): LibTorch's at::parallel_for is OpenMP"
+#endif
 
 namespace ttt::detail::fused {
 namespace {
@@ -19,6 +27,13 @@ torch::Tensor as_head_rows(const torch::Tensor& x) {
 }
 
 }  // namespace
+
+void for_each_task(int64_t tasks, const std::function<void(int64_t, int64_t)>& fn) {
+  at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+    const SerialBlasScope serial_blas;  // a task is a thread: its small products stay on it
+    fn(begin, end);
+  });
+}
 
 bool serves(const MiniBatchInputs& in, const FastWeights& init) {
   if (!cpu_blas_available() || torch::GradMode::is_enabled()) return false;

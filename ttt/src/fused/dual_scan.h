@@ -12,9 +12,9 @@
 
 #include <ttt/layer.h>
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <functional>
 #include <utility>
 
 namespace ttt::detail::fused {
@@ -26,6 +26,13 @@ bool serves(const MiniBatchInputs& in, const FastWeights& init);
 // The tensors one scan reads and writes, laid out for raw pointers: Q, K, V as rows of
 // [B, H, N*K, f] views (any row stride), eta contiguous, the fast weights as contiguous
 // copies the scan updates, the output [B, N*K, H*f].
+// fn(begin, end) over the tasks [0, tasks), split across LibTorch's intra-op threads
+// (at::parallel_for), each thread's BLAS calls kept on that thread (SerialBlasScope). Not
+// inline: at::parallel_for is a header template that runs in parallel only where it is
+// compiled with OpenMP, which dual_scan.cpp is (ttt/CMakeLists.txt) and a caller's file,
+// such as a mutant's, need not be.
+void for_each_task(int64_t tasks, const std::function<void(int64_t, int64_t)>& fn);
+
 struct ScanTensors {
   int64_t B = 0, H = 0, N = 0, K = 0, f = 0, F = 0;
   torch::Tensor xq, xk, xv, eta, gamma, beta, out;
@@ -73,7 +80,7 @@ std::pair<torch::Tensor, FastWeights> dual_scan_with(LayerType type, const MiniB
   auto st = prepare(type, in, init, ttt_norm_weight, ttt_norm_bias);
   AT_DISPATCH_FLOATING_TYPES(st.out.scalar_type(), "ttt fused dual scan", [&] {
     // One task per (batch row, head): each runs all N mini-batches, so threads meet once.
-    at::parallel_for(0, st.B * st.H, 1, [&](int64_t begin, int64_t end) {
+    for_each_task(st.B * st.H, [&](int64_t begin, int64_t end) {
       Workspace<scalar_t> ws(st.K, st.f, st.F);
       for (int64_t i = begin; i < end; ++i) {
         const auto s = head_view<scalar_t>(st, i / st.H, i % st.H);
