@@ -23,9 +23,6 @@ namespace ttt::detail::fused {
 // of one dtype, no gradient recorded, and a BLAS in the LibTorch this runs with.
 bool serves(const MiniBatchInputs& in, const FastWeights& init);
 
-// The tensors one scan reads and writes, laid out for raw pointers: Q, K, V as rows of
-// [B, H, N*K, f] views (any row stride), eta contiguous, the fast weights as contiguous
-// copies the scan updates, the output [B, N*K, H*f].
 // fn(begin, end) over the tasks [0, tasks), split across LibTorch's intra-op threads
 // (at::parallel_for), each thread's BLAS calls kept on that thread (SerialBlasScope). Not
 // inline: at::parallel_for is a header template that runs in parallel only where it is
@@ -33,6 +30,9 @@ bool serves(const MiniBatchInputs& in, const FastWeights& init);
 // such as a mutant's, need not be.
 void for_each_task(int64_t tasks, const std::function<void(int64_t, int64_t)>& fn);
 
+// The tensors one scan reads and writes, laid out for raw pointers: Q, K, V as rows of
+// [B, H, N*K, f] views (any row stride), eta contiguous, the fast weights as contiguous
+// copies the scan updates, the output [B, N*K, H*f].
 struct ScanTensors {
   int64_t B = 0, H = 0, N = 0, K = 0, f = 0, F = 0;
   torch::Tensor xq, xk, xv, eta, gamma, beta, out;
